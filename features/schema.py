@@ -1,0 +1,170 @@
+"""JobRecord: the one canonical description of a job, shared by adapters, features and the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+EXPERIENCE_LEVELS = ("entry", "mid", "senior", "executive")
+EMPLOYMENT_TYPES = ("full_time", "part_time", "contract", "freelance")
+COMPANY_SIZES = ("S", "M", "L")
+
+_EXPERIENCE_CODES = {"en": "entry", "mi": "mid", "se": "senior", "ex": "executive"}
+_EMPLOYMENT_CODES = {
+    "ft": "full_time",
+    "pt": "part_time",
+    "ct": "contract",
+    "fl": "freelance",
+    "full-time": "full_time",
+    "part-time": "part_time",
+    "full time": "full_time",
+    "part time": "part_time",
+}
+
+MAX_TITLE_CHARS = 300
+MAX_SHORT_TEXT_CHARS = 200
+MAX_DESCRIPTION_CHARS = 200_000
+MAX_SKILLS = 100
+
+ShortText = Annotated[str, Field(max_length=MAX_SHORT_TEXT_CHARS)]
+
+
+def normalize_experience_level(value: str) -> str:
+    """Accept the aijobs codes and any casing so clients need not know our spelling."""
+    key = value.strip().lower()
+    return _EXPERIENCE_CODES.get(key, key)
+
+
+def normalize_employment_type(value: str) -> str:
+    """Accept FT/PT/CT/FL codes and hyphenated spellings as the canonical names."""
+    key = value.strip().lower()
+    return _EMPLOYMENT_CODES.get(key, key.replace("-", "_").replace(" ", "_"))
+
+
+def normalize_company_size(value: str) -> str:
+    """Company size codes are upper-case letters; casing from clients varies."""
+    return value.strip().upper()
+
+
+class JobRecord(BaseModel):
+    """A job as a client, an adapter or a posting describes it; every field is optional."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Senior Machine Learning Engineer",
+                    "skills": ["Python", "PyTorch", "Kubernetes"],
+                    "location": "San Francisco, CA",
+                    "years_experience": 6,
+                    "company_size": "L",
+                }
+            ]
+        },
+    )
+
+    title: str | None = Field(
+        None, max_length=MAX_TITLE_CHARS, description="Job title as written, e.g. 'Sr. Data Scientist II'."
+    )
+    description: str | None = Field(
+        None,
+        max_length=MAX_DESCRIPTION_CHARS,
+        description="Free text of a job posting; skills, experience and location are read from it. "
+        "Text beyond the feature pipeline's limit is ignored with a warning.",
+    )
+    skills: list[ShortText] | None = Field(
+        None, max_length=MAX_SKILLS, description="Skills as a list, e.g. ['Python', 'k8s']; aliases are resolved."
+    )
+    location: str | None = Field(
+        None,
+        max_length=MAX_SHORT_TEXT_CHARS,
+        description="Free-text location, e.g. 'NYC', 'London, UK', 'Remote - US'.",
+    )
+    country: str | None = Field(
+        None, max_length=MAX_SHORT_TEXT_CHARS, description="Country name or ISO 3166-1 code, e.g. 'US'."
+    )
+    region: str | None = Field(
+        None, max_length=MAX_SHORT_TEXT_CHARS, description="State or other subdivision, e.g. 'CA' or 'California'."
+    )
+    city: str | None = Field(None, max_length=MAX_SHORT_TEXT_CHARS, description="City, e.g. 'Seattle'.")
+    years_experience: float | None = Field(
+        None, ge=0, le=70, allow_inf_nan=False, description="Years of professional experience (0-70)."
+    )
+    experience_level: str | None = Field(
+        None,
+        max_length=40,
+        description="entry, mid, senior or executive (case-insensitive); aijobs codes EN, MI, SE, EX accepted.",
+    )
+    employment_type: str | None = Field(
+        None,
+        max_length=40,
+        description="full_time, part_time, contract or freelance; codes FT, PT, CT, FL accepted.",
+    )
+    remote_ratio: float | None = Field(
+        None, ge=0, le=100, allow_inf_nan=False, description="Share of remote work in percent (0-100)."
+    )
+    company_size: str | None = Field(
+        None, max_length=40, description="S (<50 employees), M (50-250) or L (>250)."
+    )
+    industry: str | None = Field(None, max_length=MAX_SHORT_TEXT_CHARS, description="Industry, free text.")
+    education: str | None = Field(
+        None, max_length=MAX_SHORT_TEXT_CHARS, description="Highest education, free text."
+    )
+    work_year: int | None = Field(
+        None, ge=1990, le=2100, description="Year the salary applies to; defaults to the model's latest year."
+    )
+
+    @field_validator("experience_level")
+    @classmethod
+    def _experience_level(cls, value: str | None) -> str | None:
+        return normalize_experience_level(value) if value else None
+
+    @field_validator("employment_type")
+    @classmethod
+    def _employment_type(cls, value: str | None) -> str | None:
+        return normalize_employment_type(value) if value else None
+
+    @field_validator("company_size")
+    @classmethod
+    def _company_size(cls, value: str | None) -> str | None:
+        return normalize_company_size(value) if value else None
+
+    @field_validator(
+        "title", "description", "location", "country", "region", "city", "industry", "education"
+    )
+    @classmethod
+    def _empty_is_missing(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("skills")
+    @classmethod
+    def _drop_empty_skills(cls, value: list[str] | None) -> list[str] | None:
+        return [s for s in value if s] if value is not None else None
+
+    def unknown_codes(self) -> list[str]:
+        """Warnings for coded fields whose value we keep but do not recognise."""
+        warnings = []
+        if self.experience_level and self.experience_level not in EXPERIENCE_LEVELS:
+            warnings.append(f"experience_level {self.experience_level!r} is not one of {EXPERIENCE_LEVELS}")
+        if self.employment_type and self.employment_type not in EMPLOYMENT_TYPES:
+            warnings.append(f"employment_type {self.employment_type!r} is not one of {EMPLOYMENT_TYPES}")
+        if self.company_size and self.company_size not in COMPANY_SIZES:
+            warnings.append(f"company_size {self.company_size!r} is not one of {COMPANY_SIZES}")
+        return warnings
+
+
+JOB_RECORD_FIELDS: tuple[str, ...] = tuple(JobRecord.model_fields)
+
+
+def record_from_mapping(row: dict[str, Any]) -> JobRecord:
+    """Build a JobRecord from a loose mapping (a DataFrame row), treating NaN and '' as missing."""
+    clean: dict[str, Any] = {}
+    for name in JOB_RECORD_FIELDS:
+        value = row.get(name)
+        if value is None or (isinstance(value, float) and value != value):
+            continue
+        clean[name] = value
+    return JobRecord.model_validate(clean)
