@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from training.sources.aijobs import AijobsSource
+from training.sources.askamanager import AskAManagerSource
 from training.sources.base import Source, SourceFrame
 from training.sources.demo import DemoSource
+from training.sources.h1b import H1BSource
+from training.sources.postings import PostingsSource
+from training.sources.stackoverflow import StackOverflowSource
 
 SOURCES: dict[str, type[Source]] = {
     DemoSource.name: DemoSource,
+    AijobsSource.name: AijobsSource,
+    StackOverflowSource.name: StackOverflowSource,
+    AskAManagerSource.name: AskAManagerSource,
+    PostingsSource.name: PostingsSource,
+    H1BSource.name: H1BSource,
 }
 
 
