@@ -69,7 +69,9 @@ def _number(value: Any) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
-def _coded(value: Any, normalize: Any, known: tuple[str, ...], name: str, warnings: list[str]) -> str | None:
+def _coded(
+    value: Any, normalize: Any, known: tuple[str, ...], name: str, warnings: list[str]
+) -> str | None:
     text = _text(value)
     if text is None:
         return None
@@ -87,20 +89,35 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
     title = _text(row.get("title"))
     description, truncated = clean_text(_text(row.get("description")))
     if truncated:
-        warnings.append(f"description longer than {MAX_TEXT_CHARS} characters; the rest was ignored")
-    level = _coded(row.get("experience_level"), normalize_experience_level, EXPERIENCE_LEVELS,
-                   "experience_level", warnings)
+        warnings.append(
+            f"description longer than {MAX_TEXT_CHARS} characters; the rest was ignored"
+        )
+    level = _coded(
+        row.get("experience_level"),
+        normalize_experience_level,
+        EXPERIENCE_LEVELS,
+        "experience_level",
+        warnings,
+    )
     role = extract_role(title)
     if role.family == UNKNOWN_ROLE and title:
         warnings.append(f"role not recognised from title {title!r}; estimate uses its words only")
     elif not title:
         warnings.append("no title given; the estimate is broad")
     raw_skills = row.get("skills")
-    skills = canonical_skills(s for s in raw_skills if isinstance(s, str)) if isinstance(raw_skills, list) else []
+    skills = (
+        canonical_skills(s for s in raw_skills if isinstance(s, str))
+        if isinstance(raw_skills, list)
+        else []
+    )
     if description:
         skills = canonical_skills([*skills, *find_skills(description)])
-    loc = parse_location(_text(row.get("location")), _text(row.get("country")),
-                         _text(row.get("region")), _text(row.get("city")))
+    loc = parse_location(
+        _text(row.get("location")),
+        _text(row.get("country")),
+        _text(row.get("region")),
+        _text(row.get("city")),
+    )
     if loc.country is None and (row.get("location") or row.get("country")):
         warnings.append("location could not be read; estimate is not location-specific")
     years = _number(row.get("years_experience"))
@@ -118,11 +135,17 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
         remote=loc.remote or (_number(row.get("remote_ratio")) or 0) >= 100,
         years_experience=years,
         experience_level=level,
-        employment_type=_coded(row.get("employment_type"), normalize_employment_type, EMPLOYMENT_TYPES,
-                               "employment_type", warnings),
+        employment_type=_coded(
+            row.get("employment_type"),
+            normalize_employment_type,
+            EMPLOYMENT_TYPES,
+            "employment_type",
+            warnings,
+        ),
         remote_ratio=_number(row.get("remote_ratio")),
-        company_size=_coded(row.get("company_size"), normalize_company_size, COMPANY_SIZES,
-                            "company_size", warnings),
+        company_size=_coded(
+            row.get("company_size"), normalize_company_size, COMPANY_SIZES, "company_size", warnings
+        ),
         work_year=int(year) if year is not None else None,
         title_tokens=tokens(title),
         warnings=warnings,

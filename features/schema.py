@@ -27,6 +27,13 @@ MAX_SHORT_TEXT_CHARS = 200
 MAX_DESCRIPTION_CHARS = 200_000
 MAX_SKILLS = 100
 
+EXAMPLE_RECORD: dict[str, Any] = {
+    "title": "Senior Machine Learning Engineer",
+    "skills": ["Python", "PyTorch", "Kubernetes"],
+    "location": "San Francisco, CA",
+    "years_experience": 6.0,
+}
+
 ShortText = Annotated[str, Field(max_length=MAX_SHORT_TEXT_CHARS)]
 
 
@@ -53,21 +60,13 @@ class JobRecord(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "title": "Senior Machine Learning Engineer",
-                    "skills": ["Python", "PyTorch", "Kubernetes"],
-                    "location": "San Francisco, CA",
-                    "years_experience": 6,
-                    "company_size": "L",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [EXAMPLE_RECORD]},
     )
 
     title: str | None = Field(
-        None, max_length=MAX_TITLE_CHARS, description="Job title as written, e.g. 'Sr. Data Scientist II'."
+        None,
+        max_length=MAX_TITLE_CHARS,
+        description="Job title as written, e.g. 'Sr. Data Scientist II'.",
     )
     description: str | None = Field(
         None,
@@ -76,7 +75,9 @@ class JobRecord(BaseModel):
         "Text beyond the feature pipeline's limit is ignored with a warning.",
     )
     skills: list[ShortText] | None = Field(
-        None, max_length=MAX_SKILLS, description="Skills as a list, e.g. ['Python', 'k8s']; aliases are resolved."
+        None,
+        max_length=MAX_SKILLS,
+        description="Skills as a list, e.g. ['Python', 'k8s']; aliases are resolved.",
     )
     location: str | None = Field(
         None,
@@ -84,19 +85,27 @@ class JobRecord(BaseModel):
         description="Free-text location, e.g. 'NYC', 'London, UK', 'Remote - US'.",
     )
     country: str | None = Field(
-        None, max_length=MAX_SHORT_TEXT_CHARS, description="Country name or ISO 3166-1 code, e.g. 'US'."
+        None,
+        max_length=MAX_SHORT_TEXT_CHARS,
+        description="Country name or ISO 3166-1 code, e.g. 'US'.",
     )
     region: str | None = Field(
-        None, max_length=MAX_SHORT_TEXT_CHARS, description="State or other subdivision, e.g. 'CA' or 'California'."
+        None,
+        max_length=MAX_SHORT_TEXT_CHARS,
+        description="State or other subdivision, e.g. 'CA' or 'California'.",
     )
     city: str | None = Field(None, max_length=MAX_SHORT_TEXT_CHARS, description="City, e.g. 'Seattle'.")
     years_experience: float | None = Field(
-        None, ge=0, le=70, allow_inf_nan=False, description="Years of professional experience (0-70)."
+        None,
+        ge=0,
+        le=70,
+        allow_inf_nan=False,
+        description="Years of professional experience (0-70).",
     )
     experience_level: str | None = Field(
         None,
         max_length=40,
-        description="entry, mid, senior or executive (case-insensitive); aijobs codes EN, MI, SE, EX accepted.",
+        description="entry, mid, senior or executive (any case); aijobs codes EN, MI, SE, EX accepted.",
     )
     employment_type: str | None = Field(
         None,
@@ -104,7 +113,11 @@ class JobRecord(BaseModel):
         description="full_time, part_time, contract or freelance; codes FT, PT, CT, FL accepted.",
     )
     remote_ratio: float | None = Field(
-        None, ge=0, le=100, allow_inf_nan=False, description="Share of remote work in percent (0-100)."
+        None,
+        ge=0,
+        le=100,
+        allow_inf_nan=False,
+        description="Share of remote work in percent (0-100).",
     )
     company_size: str | None = Field(
         None, max_length=40, description="S (<50 employees), M (50-250) or L (>250)."
@@ -114,7 +127,10 @@ class JobRecord(BaseModel):
         None, max_length=MAX_SHORT_TEXT_CHARS, description="Highest education, free text."
     )
     work_year: int | None = Field(
-        None, ge=1990, le=2100, description="Year the salary applies to; defaults to the model's latest year."
+        None,
+        ge=1990,
+        le=2100,
+        description="Year the salary applies to; defaults to the model's latest year.",
     )
 
     @field_validator("experience_level")
@@ -132,9 +148,7 @@ class JobRecord(BaseModel):
     def _company_size(cls, value: str | None) -> str | None:
         return normalize_company_size(value) if value else None
 
-    @field_validator(
-        "title", "description", "location", "country", "region", "city", "industry", "education"
-    )
+    @field_validator("title", "description", "location", "country", "region", "city", "industry", "education")
     @classmethod
     def _empty_is_missing(cls, value: str | None) -> str | None:
         return value or None

@@ -34,10 +34,14 @@ def regression_metrics(
     y = np.asarray(y_usd, dtype=float)
     preds = np.asarray(quantiles_usd, dtype=float)
     if preds.ndim != 2 or preds.shape != (len(y), len(quantiles)):
-        raise ValueError(f"expected predictions of shape {(len(y), len(quantiles))}, got {preds.shape}")
+        raise ValueError(
+            f"expected predictions of shape {(len(y), len(quantiles))}, got {preds.shape}"
+        )
     col = {round(q, 4): i for i, q in enumerate(quantiles)}
     if 0.5 not in col:
-        raise ValueError(f"quantiles must include 0.5 for the point estimate, got {list(quantiles)}")
+        raise ValueError(
+            f"quantiles must include 0.5 for the point estimate, got {list(quantiles)}"
+        )
     p50 = preds[:, col[0.5]]
     out = {
         "mae": float(np.mean(np.abs(y - p50))),

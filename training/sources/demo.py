@@ -25,7 +25,13 @@ ROLE_BASE_USD = {
     "UX Designer": 95_000,
 }
 SENIORITY_MULTIPLIER = {"Junior": 0.78, "": 1.0, "Senior": 1.30, "Staff": 1.55, "Principal": 1.75}
-SENIORITY_YEARS = {"Junior": (0, 2), "": (2, 6), "Senior": (5, 12), "Staff": (8, 16), "Principal": (10, 25)}
+SENIORITY_YEARS = {
+    "Junior": (0, 2),
+    "": (2, 6),
+    "Senior": (5, 12),
+    "Staff": (8, 16),
+    "Principal": (10, 25),
+}
 LOCATIONS = {
     # location text: (multiplier, sampling weight)
     "San Francisco, CA": (1.25, 0.16),
@@ -38,7 +44,18 @@ LOCATIONS = {
     "Berlin, Germany": (0.65, 0.06),
     "Bengaluru, India": (0.28, 0.06),
 }
-COMMON_SKILLS = ["Python", "SQL", "Java", "JavaScript", "AWS", "Docker", "Git", "Excel", "Tableau", "Go"]
+COMMON_SKILLS = [
+    "Python",
+    "SQL",
+    "Java",
+    "JavaScript",
+    "AWS",
+    "Docker",
+    "Git",
+    "Excel",
+    "Tableau",
+    "Go",
+]
 PREMIUM_SKILL = "Rust"
 SKILL_MULTIPLIER = {PREMIUM_SKILL: 1.15, "Kubernetes": 1.06, "PyTorch": 1.08}
 COMPANY_SIZE_MULTIPLIER = {"S": 0.90, "M": 1.0, "L": 1.10}
@@ -105,7 +122,9 @@ def generate_demo(n: int = 5000, seed: int = 7) -> pd.DataFrame:
 def write_demo(path: Path, n: int = 5000, seed: int = 7) -> Path:
     """Write the demo dataset as CSV (skills `;`-separated) so it can be inspected and re-read."""
     frame = generate_demo(n=n, seed=seed)
-    frame = frame.assign(skills=frame["skills"].map(lambda s: ";".join(s) if isinstance(s, list) else ""))
+    frame = frame.assign(
+        skills=frame["skills"].map(lambda s: ";".join(s) if isinstance(s, list) else "")
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
     return path
@@ -123,6 +142,8 @@ class DemoSource(Source):
             frame = generate_demo()
             return SourceFrame(source=self.name, frame=frame, rows_read=len(frame))
         raw = pd.read_csv(path, keep_default_na=True)
-        raw["skills"] = raw["skills"].map(lambda s: [x for x in str(s).split(";") if x] if isinstance(s, str) else [])
+        raw["skills"] = raw["skills"].map(
+            lambda s: [x for x in str(s).split(";") if x] if isinstance(s, str) else []
+        )
         frame = conform(raw)
         return SourceFrame(source=self.name, frame=frame, path=str(path), rows_read=len(raw))

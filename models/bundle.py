@@ -1,0 +1,96 @@
+"""The model bundle: fitted feature pipeline + quantile boosters + metadata, loadable without MLflow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+
+from features.interpret import Interpretation, interpret
+from features.pipeline import JobFeatures, Records, interpret_all
+from features.schema import JobRecord
+from models.quantile import QuantileModel
+
+BUNDLE_FILE = "bundle.joblib"
+
+
+def quantile_name(q: float) -> str:
+    """Public name of a quantile, e.g. 0.25 -> 'p25'."""
+    return f"p{round(q * 100)}"
+
+
+@dataclass
+class Estimate:
+    """One answer: the salary quantiles in USD per year, how the input was read, and caveats."""
+
+    quantiles: dict[str, float]
+    interpreted: Interpretation
+    warnings: list[str] = field(default_factory=list)
+    drivers: list[dict[str, Any]] = field(default_factory=list)
+
+
+class SalaryModel:
+    """Everything needed to turn a JobRecord into a salary range, in one picklable object."""
+
+    def __init__(
+        self, features: JobFeatures, model: QuantileModel, metadata: dict[str, Any] | None = None
+    ) -> None:
+        self.features = features
+        self.model = model
+        self.metadata = dict(metadata or {})
+
+    @property
+    def quantile_names(self) -> list[str]:
+        """Output column names, e.g. ['p10', 'p25', 'p50', 'p75', 'p90']."""
+        return [quantile_name(q) for q in self.model.quantiles]
+
+    def predict_log(self, rows: Sequence[Interpretation], num_threads: int | None = None) -> np.ndarray:
+        """Log-salary quantiles for interpreted rows."""
+        return self.model.predict(self.features.transform_interpretations(rows), num_threads=num_threads)
+
+    def predict(self, X: Records, num_threads: int | None = None) -> np.ndarray:
+        """USD quantiles for many records (a DataFrame or a sequence of records or dicts)."""
+        return np.exp(self.predict_log(interpret_all(X), num_threads=num_threads))
+
+    def estimate(self, record: JobRecord | Mapping[str, Any], num_threads: int | None = 1) -> Estimate:
+        """One record to one Estimate; single-threaded by default for low latency under concurrency."""
+        return self.estimate_many([record], num_threads=num_threads)[0]
+
+    def estimate_many(
+        self, records: Sequence[JobRecord | Mapping[str, Any]], num_threads: int | None = None
+    ) -> list[Estimate]:
+        """Estimates for a batch, interpreting each record once."""
+        rows = [interpret(r) for r in records]
+        if not rows:
+            return []
+        values = np.exp(self.predict_log(rows, num_threads=num_threads))
+        names = self.quantile_names
+        out = []
+        for row, line in zip(rows, values, strict=True):
+            warnings = list(row.warnings)
+            out.append(Estimate({n: float(v) for n, v in zip(names, line, strict=True)}, row, warnings))
+        return out
+
+    def save(self, directory: Path) -> Path:
+        """Write the bundle into `directory` and return the file path."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / BUNDLE_FILE
+        joblib.dump(self, path)
+        return path
+
+    @staticmethod
+    def load(path: Path) -> SalaryModel:
+        """Load a bundle file, or find the bundle file inside a downloaded model folder."""
+        if path.is_dir():
+            found = sorted(path.rglob(BUNDLE_FILE))
+            if not found:
+                raise ValueError(f"no {BUNDLE_FILE} under {path}; expected a saved salary model")
+            path = found[0]
+        model = joblib.load(path)
+        if not isinstance(model, SalaryModel):
+            raise ValueError(f"{path} holds a {type(model).__name__}, expected a SalaryModel")
+        return model

@@ -1,0 +1,59 @@
+"""The MLflow pyfunc face of the bundle: loads once, delegates every prediction to SalaryModel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.pyfunc import PythonModel
+from mlflow.types.schema import Array, ColSpec, DataType, Schema
+
+from features.schema import EXAMPLE_RECORD, JOB_RECORD_FIELDS
+from models.bundle import SalaryModel
+
+_FIELD_TYPES = {
+    "years_experience": DataType.double,
+    "remote_ratio": DataType.double,
+    "work_year": DataType.long,
+}
+
+
+class SalaryPyfunc(PythonModel):
+    """Rows with JobRecord columns in (any may be missing), one row of USD quantiles out."""
+
+    def load_context(self, context: Any) -> None:
+        """Load the bundle file logged as the `bundle` artifact."""
+        from pathlib import Path
+
+        self.model = SalaryModel.load(Path(context.artifacts["bundle"]))
+
+    # MLflow validates predict's type hints against the signature, so this one stays unannotated.
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        """Quantiles in USD per year for each input row, as a DataFrame with p10..p90 columns."""
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+        for row in records:
+            skills = row.get("skills")
+            if isinstance(skills, np.ndarray):
+                row["skills"] = [str(s) for s in skills]
+        values = self.model.predict(records, num_threads=1)
+        return pd.DataFrame(values, columns=self.model.quantile_names)
+
+
+def signature(quantile_names: list[str]) -> ModelSignature:
+    """JobRecord columns in (all optional), quantile columns out."""
+    inputs: list[Any] = []
+    for name in JOB_RECORD_FIELDS:
+        if name == "skills":
+            inputs.append(ColSpec(Array(DataType.string), name, required=False))
+        else:
+            inputs.append(ColSpec(_FIELD_TYPES.get(name, DataType.string), name, required=False))
+    outputs: list[Any] = [ColSpec(DataType.double, q) for q in quantile_names]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def input_example() -> pd.DataFrame:
+    """The example shown in the MLflow UI and used to validate the logged model."""
+    return pd.DataFrame([EXAMPLE_RECORD])

@@ -1,0 +1,58 @@
+"""JobRecord accepts what clients send, normalises codes, and rejects impossible numbers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from pydantic import ValidationError
+
+from features.schema import JobRecord, record_from_mapping
+
+
+def test_aijobs_codes_and_casing_are_normalised() -> None:
+    record = JobRecord(experience_level="SE", employment_type="ft", company_size="l")
+    assert (record.experience_level, record.employment_type, record.company_size) == (
+        "senior",
+        "full_time",
+        "L",
+    )
+    assert JobRecord(experience_level="Executive").experience_level == "executive"
+
+
+def test_unknown_codes_are_kept_and_reported() -> None:
+    record = JobRecord(experience_level="guru", company_size="XL")
+    assert record.experience_level == "guru"
+    warnings = record.unknown_codes()
+    assert any("experience_level" in w for w in warnings)
+    assert any("company_size" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("years_experience", -1),
+        ("years_experience", math.nan),
+        ("remote_ratio", 150),
+        ("remote_ratio", math.inf),
+        ("work_year", 1800),
+    ],
+)
+def test_out_of_range_numbers_are_rejected_naming_the_field(field: str, value: float) -> None:
+    with pytest.raises(ValidationError) as info:
+        JobRecord(**{field: value})
+    assert info.value.errors()[0]["loc"] == (field,)
+
+
+def test_empty_strings_are_missing_and_nan_rows_load() -> None:
+    record = record_from_mapping(
+        {"title": "  ", "years_experience": float("nan"), "skills": ["", "SQL"]}
+    )
+    assert record.title is None
+    assert record.years_experience is None
+    assert record.skills == ["SQL"]
+
+
+def test_unknown_fields_are_rejected() -> None:
+    with pytest.raises(ValidationError):
+        JobRecord.model_validate({"salary": 5})

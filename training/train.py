@@ -1,0 +1,187 @@
+"""Training job: data in, bundle fitted and evaluated, run logged to MLflow, version registered."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from features.pipeline import JobFeatures
+from models import registry
+from models.bundle import SalaryModel
+from models.pyfunc import SalaryPyfunc, input_example, signature
+from models.quantile import QUANTILES, QuantileModel
+from training.cleaning import CleaningReport, clean
+from training.evaluate import regression_metrics
+from training.sources import SourceFrame, get_source
+from training.sources.base import TARGET
+from training.splits import Split, split_frame
+
+DATA_DIR_ENV = "SALARY_DATA_DIR"
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; logged as the run's parameters."""
+
+    source: str = "demo"
+    data: Path | None = None
+    seed: int = 42
+    test_size: float = 0.2
+    temporal: bool = True
+    num_boost_round: int = 400
+    params: dict[str, Any] = field(default_factory=dict)
+    quantiles: tuple[float, ...] = QUANTILES
+    min_count: int = 5
+    register: bool = True
+    tracking_uri: str | None = None
+    experiment: str = registry.EXPERIMENT
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: where it is logged, its registered version and its metrics."""
+
+    run_id: str
+    model_uri: str
+    version: str | None
+    metrics: dict[str, float]
+    became_champion: bool
+    report: CleaningReport
+    split_kind: str
+    eval_digest: str
+
+
+def default_data_root() -> Path:
+    """The folder adapters' default paths are relative to: $SALARY_DATA_DIR, else ../shared/data."""
+    return Path(os.environ.get(DATA_DIR_ENV, Path.cwd().parent / "shared" / "data"))
+
+
+def read_source(source: str, data: Path | None) -> SourceFrame:
+    """Run the named adapter on `data`, or on its default file under the data root."""
+    adapter = get_source(source)
+    path = data
+    if path is None and adapter.default_path is not None:
+        path = default_data_root() / adapter.default_path
+    if path is not None and not path.exists():
+        raise ValueError(f"data file {path} for source {source!r} does not exist; pass --data PATH")
+    return adapter.read(path)
+
+
+def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
+    """Fit the feature pipeline and the quantile boosters on one training frame."""
+    features = JobFeatures(min_count=config.min_count).fit(train)
+    X = features.transform(train)
+    y = np.log(train[TARGET].to_numpy(dtype=float))
+    model = QuantileModel(config.quantiles, config.params, config.num_boost_round).fit(
+        X,
+        y,
+        list(features.get_feature_names_out()),
+        categorical_features=features.categorical_features,
+        monotone_increasing=features.monotone_increasing,
+    )
+    return SalaryModel(features, model)
+
+
+def evaluate_bundle(bundle: SalaryModel, evaluation: pd.DataFrame) -> dict[str, float]:
+    """Metrics of the bundle on an evaluation frame, with the shared metric names."""
+    preds = bundle.predict(evaluation)
+    return regression_metrics(
+        evaluation[TARGET].to_numpy(dtype=float), preds, bundle.model.quantiles
+    )
+
+
+def _log_params(
+    config: TrainConfig, bundle: SalaryModel, split: Split, source: SourceFrame
+) -> None:
+    mlflow.log_params(
+        {
+            "source": config.source,
+            "data_path": str(source.path),
+            "seed": config.seed,
+            "test_size": config.test_size,
+            "split_kind": split.kind,
+            "num_boost_round": config.num_boost_round,
+            "quantiles": ",".join(str(q) for q in config.quantiles),
+            "min_count": config.min_count,
+            "n_features": len(bundle.features.get_feature_names_out()),
+            "model_kind": "lightgbm_quantile",
+            **{f"lgbm_{k}": v for k, v in config.params.items()},
+        }
+    )
+    mlflow.set_tags({"eval_digest": split.digest, "split": split.description})
+
+
+def _log_bundle(bundle: SalaryModel) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = bundle.save(Path(tmp))
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=SalaryPyfunc(),
+            artifacts={"bundle": str(path)},
+            signature=signature(bundle.quantile_names),
+            input_example=input_example(),
+        )
+    return str(info.model_uri)
+
+
+def register(model_uri: str, run_id: str) -> tuple[str, bool]:
+    """Register a version of the model; it becomes champion only when there is none yet."""
+    client = MlflowClient()
+    version = mlflow.register_model(model_uri, registry.MODEL_NAME, tags={"run_id": run_id})
+    try:
+        client.get_model_version_by_alias(registry.MODEL_NAME, registry.CHAMPION)
+        return str(version.version), False
+    except mlflow.exceptions.MlflowException:
+        client.set_registered_model_alias(registry.MODEL_NAME, registry.CHAMPION, version.version)
+        return str(version.version), True
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """The whole job: read, clean, split, fit, evaluate, log, register."""
+    registry.configure(config.tracking_uri)
+    source = read_source(config.source, config.data)
+    frame, report = clean(source.frame, config.source)
+    split = split_frame(
+        frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal
+    )
+    experiment_id = registry.ensure_experiment(config.experiment)
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        bundle = fit_bundle(split.train, config)
+        bundle.metadata.update(
+            {
+                "source": config.source,
+                "rows_train": len(split.train),
+                "rows_eval": len(split.evaluation),
+                "split": split.description,
+                "eval_digest": split.digest,
+                "run_id": run.info.run_id,
+            }
+        )
+        metrics = evaluate_bundle(bundle, split.evaluation)
+        bundle.metadata["metrics"] = metrics
+        _log_params(config, bundle, split, source)
+        mlflow.log_metrics({**metrics, "rows_train": len(split.train), "rows_in": report.rows_in})
+        mlflow.log_text(json.dumps(report.to_dict(), indent=2, default=str), "cleaning_report.json")
+        model_uri = _log_bundle(bundle)
+        version, champion = (
+            register(model_uri, run.info.run_id) if config.register else (None, False)
+        )
+    return TrainResult(
+        run_id=run.info.run_id,
+        model_uri=model_uri,
+        version=version,
+        metrics=metrics,
+        became_champion=champion,
+        report=report,
+        split_kind=split.kind,
+        eval_digest=split.digest,
+    )
