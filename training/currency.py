@@ -28,7 +28,7 @@ CURRENCY_ALIASES = {
     "singapore dollar": "SGD", "singapore dollars": "SGD", "hong kong dollar": "HKD",
     "norwegian krone": "NOK", "danish krone": "DKK", "swedish krona": "SEK",
 }
-_CODE = re.compile(r"^([a-z]{3})\b")
+_CODE = re.compile(r"^([a-z]{3})(?:$|[\s(])")  # "BRL (R$)" yes, "AUD/NZD" no
 
 
 @lru_cache(maxsize=4)

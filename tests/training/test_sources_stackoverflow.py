@@ -1,0 +1,58 @@
+"""The Stack Overflow adapter reads both survey layouts and maps the answers to JobRecord fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, shared_data_file
+
+from training.sources import get_source
+from training.sources.base import TARGET
+
+
+def test_2023_layout_maps_answers() -> None:
+    result = get_source("stackoverflow").read(FIXTURES / "stackoverflow_2023.csv")
+    frame = result.frame
+    assert result.rejected == {"unparseable_salary": 1}
+    first = frame.iloc[0]
+    assert first["title"] == "Developer, back-end"
+    assert first["skills"] == ["Python", "Go", "PostgreSQL", "Amazon Web Services (AWS)",
+                               "FastAPI", "Docker", "Kubernetes"]
+    assert first["years_experience"] == 7  # WorkExp wins over YearsCodePro
+    assert (first["country"], first["work_year"], first["remote_ratio"]) == ("US", 2023, 100)
+    assert first["company_size"] == "M" and first["industry"] == "Financial Services"
+    second = frame.iloc[1]
+    assert second["employment_type"] == "full_time"  # full-time employment wins over side work
+    assert second["years_experience"] == 0.5  # 'Less than 1 year', no WorkExp
+    assert (second["company_size"], second["remote_ratio"]) == ("L", 50)
+    assert frame.iloc[2]["employment_type"] == "part_time"
+    assert frame[TARGET].tolist()[2:4] == [0, 1e16]  # absurd answers are cleaning's to drop
+
+
+def test_public_layout_uses_converted_compensation_and_country(tmp_path: Path) -> None:
+    result = get_source("stackoverflow").read(FIXTURES / "stackoverflow_2024.csv")
+    frame = result.frame
+    assert frame[TARGET].tolist()[:2] == [75600, 120000]
+    assert frame["country"].tolist() == ["Germany", "United States of America", "India"]
+    assert frame["work_year"].tolist() == [2024, 2024, 2024]
+    assert frame.iloc[1]["years_experience"] == 50  # 'More than 50 years'
+    assert frame.iloc[1]["employment_type"] == "freelance"
+    assert frame.iloc[1]["company_size"] == "S"
+    assert frame["skills"].isna().all()
+    assert any("HaveWorkedWith" in note for note in result.notes)
+
+
+def test_unknown_layout_names_both_expected_headers(tmp_path: Path) -> None:
+    path = tmp_path / "survey.csv"
+    path.write_text("Age,Country\n25-34,France\n")
+    with pytest.raises(ValueError, match=r"ConvertedCompYearly.*found"):
+        get_source("stackoverflow").read(path)
+
+
+@pytest.mark.realdata
+def test_real_2023_extract() -> None:
+    result = get_source("stackoverflow").read(shared_data_file("stackoverflow/so2023_us.csv"))
+    assert result.rows_read == len(result.frame)
+    assert result.frame["skills"].map(len).median() > 5
+    assert result.frame["title"].notna().mean() > 0.95
