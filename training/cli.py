@@ -110,3 +110,28 @@ def data_demo(
 
     path = write_demo(out, n=rows, seed=seed)
     typer.echo(f"wrote {rows} synthetic demo records to {path}")
+
+
+@data_app.command("fetch")
+def data_fetch(
+    name: Annotated[str, typer.Argument(help="Public dataset to download: aijobs.")],
+    sha256: Annotated[
+        str | None, typer.Option(help="Expected sha256 of the file (it changes as it grows).")
+    ] = None,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Skip the checksum check, knowingly.")
+    ] = False,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Cache folder (default $SALARY_CACHE_DIR or ~/.cache).")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="Download from this URL instead.")] = None,
+) -> None:
+    """Download a public dataset into the cache, verified by sha256."""
+    from training.fetch import fetch_dataset
+
+    try:
+        path = fetch_dataset(name, cache_dir=cache_dir, url=url, sha256=sha256, verify=not no_verify)
+    except (ValueError, OSError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(f"downloaded {name} to {path}")
