@@ -13,6 +13,7 @@ import numpy as np
 from features.interpret import Interpretation, interpret
 from features.pipeline import JobFeatures, Records, interpret_all
 from features.schema import JobRecord
+from models.explain import drivers
 from models.quantile import QuantileModel
 
 BUNDLE_FILE = "bundle.joblib"
@@ -31,6 +32,7 @@ class Estimate:
     interpreted: Interpretation
     warnings: list[str] = field(default_factory=list)
     drivers: list[dict[str, Any]] = field(default_factory=list)
+    baseline: float | None = None  # USD; baseline × Π(1 + effect_pct/100) over drivers == P50
 
 
 class SalaryModel:
@@ -48,6 +50,11 @@ class SalaryModel:
         """Output column names, e.g. ['p10', 'p25', 'p50', 'p75', 'p90']."""
         return [quantile_name(q) for q in self.model.quantiles]
 
+    @property
+    def quantiles(self) -> tuple[float, ...]:
+        """The quantile levels of the output columns, shared with the baselines' interface."""
+        return self.model.quantiles
+
     def predict_log(self, rows: Sequence[Interpretation], num_threads: int | None = None) -> np.ndarray:
         """Log-salary quantiles for interpreted rows."""
         return self.model.predict(self.features.transform_interpretations(rows), num_threads=num_threads)
@@ -56,23 +63,35 @@ class SalaryModel:
         """USD quantiles for many records (a DataFrame or a sequence of records or dicts)."""
         return np.exp(self.predict_log(interpret_all(X), num_threads=num_threads))
 
-    def estimate(self, record: JobRecord | Mapping[str, Any], num_threads: int | None = 1) -> Estimate:
+    def estimate(
+        self, record: JobRecord | Mapping[str, Any], num_threads: int | None = 1, explain: bool = True
+    ) -> Estimate:
         """One record to one Estimate; single-threaded by default for low latency under concurrency."""
-        return self.estimate_many([record], num_threads=num_threads)[0]
+        return self.estimate_many([record], num_threads=num_threads, explain=explain)[0]
 
     def estimate_many(
-        self, records: Sequence[JobRecord | Mapping[str, Any]], num_threads: int | None = None
+        self,
+        records: Sequence[JobRecord | Mapping[str, Any]],
+        num_threads: int | None = None,
+        explain: bool = True,
     ) -> list[Estimate]:
-        """Estimates for a batch, interpreting each record once."""
+        """Estimates for a batch, interpreting each record once; `explain` fills the drivers."""
         rows = [interpret(r) for r in records]
         if not rows:
             return []
-        values = np.exp(self.predict_log(rows, num_threads=num_threads))
+        X = self.features.transform_interpretations(rows)
+        values = np.exp(self.model.predict(X, num_threads=num_threads))
         names = self.quantile_names
         out = []
         for row, line in zip(rows, values, strict=True):
             warnings = list(row.warnings)
             out.append(Estimate({n: float(v) for n, v in zip(names, line, strict=True)}, row, warnings))
+        if explain:
+            contrib, baseline = self.model.contributions(X)
+            feature_names = list(self.features.get_feature_names_out())
+            for estimate, row, line, base in zip(out, rows, contrib, baseline, strict=True):
+                estimate.drivers = drivers(line, feature_names, row)
+                estimate.baseline = float(np.exp(base))
         return out
 
     def save(self, directory: Path) -> Path:

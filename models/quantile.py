@@ -1,12 +1,27 @@
-"""LightGBM quantile boosters on log salary, one per quantile, with non-crossing predictions."""
+"""Calibrated, non-crossing salary quantiles on log salary, monotone in experience by construction.
+
+Structure of one prediction (all on log salary):
+
+    q_k(x) = trend(year) + center(x) + residual_k(x without experience) + shift_k
+
+- `trend` is a within-group linear year slope, so a year after the data is not stuck at old levels;
+- `center` is an L2 booster with a +1 monotone constraint on experience (LightGBM refuses
+  monotone constraints with the quantile objective, so the quantile boosters cannot carry it);
+- `residual_k` are quantile boosters of the center's residual that never see experience;
+- `shift_k` are conformal offsets measured on a held-out calibration fold.
+
+Every quantile is therefore the monotone center plus terms that do not depend on experience.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+import pandas as pd
 
 QUANTILES: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -23,20 +38,69 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "seed": 42,
     "deterministic": True,
 }
+TIME_FEATURE = "work_year"
+EXPERIENCE_FEATURE = "years_experience"
+MAX_ABS_SLOPE = 0.15  # log points per year; beyond this a trend estimate is noise, not drift
+MIN_CALIBRATION_ROWS = 200
+
+
+def choose_calibration_fold(
+    years: np.ndarray | None, seed: int = 42, fraction: float = 0.2, min_share: float = 0.1
+) -> tuple[np.ndarray, str]:
+    """The latest year when it is a fair share of rows (calibration sees drift), else a seeded sample."""
+    n = 0 if years is None else len(years)
+    if years is not None and n:
+        finite = np.isfinite(years)
+        if finite.all() and len(np.unique(years)) >= 2:
+            latest = years == years.max()
+            share = float(latest.mean())
+            if min_share <= share <= 1 - min_share and latest.sum() >= MIN_CALIBRATION_ROWS:
+                return latest, f"latest training year {int(years.max())} ({share:.1%} of rows)"
+    rng = np.random.default_rng(seed)
+    mask = rng.random(n) < fraction
+    return mask, f"seeded random {fraction:.0%} of training rows (seed={seed})"
+
+
+def year_slope(y_log: np.ndarray, years: np.ndarray, groups: np.ndarray) -> float:
+    """Within-group slope of log salary on year, so a changing mix of roles and countries is not drift."""
+    ok = np.isfinite(years)
+    if ok.sum() < 2 or len(np.unique(years[ok])) < 2:
+        return 0.0
+    frame = pd.DataFrame({"y": y_log[ok], "t": years[ok], "g": groups[ok]})
+    demeaned = frame[["y", "t"]] - frame.groupby("g")[["y", "t"]].transform("mean")
+    denom = float((demeaned["t"] ** 2).sum())
+    if denom <= 0:
+        return 0.0
+    slope = float((demeaned["y"] * demeaned["t"]).sum() / denom)
+    return float(np.clip(slope, -MAX_ABS_SLOPE, MAX_ABS_SLOPE))
+
+
+def _group_keys(X: np.ndarray, columns: Sequence[int]) -> np.ndarray:
+    if not columns:
+        return np.zeros(len(X), dtype=np.int64)
+    sub = np.nan_to_num(X[:, list(columns)], nan=-1.0)
+    _, keys = np.unique(sub, axis=0, return_inverse=True)
+    return np.asarray(keys).reshape(-1)
 
 
 class QuantileModel:
-    """One booster per quantile on log salary; predictions are sorted per row so they never cross."""
+    """Trend + monotone center + residual quantile boosters + conformal shifts; quantiles never cross."""
 
     def __init__(
         self,
         quantiles: Sequence[float] = QUANTILES,
         params: dict[str, Any] | None = None,
         num_boost_round: int = 400,
+        residual_params: dict[str, Any] | None = None,
+        residual_rounds: int | None = None,
+        center_objective: str = "l2",
     ) -> None:
         self.quantiles = tuple(quantiles)
         self.params = params
         self.num_boost_round = num_boost_round
+        self.residual_params = residual_params
+        self.residual_rounds = residual_rounds
+        self.center_objective = center_objective
 
     def fit(
         self,
@@ -45,32 +109,115 @@ class QuantileModel:
         feature_names: Sequence[str],
         categorical_features: Sequence[str] = (),
         monotone_increasing: Sequence[str] = (),
+        calibration: np.ndarray | None = None,
+        calibration_note: str = "",
     ) -> QuantileModel:
-        """Train the boosters (LightGBM rejects monotone constraints with the quantile objective)."""
+        """Fit on the rows outside `calibration`, measure conformal shifts on it, then refit on all rows."""
         if X.shape[0] != len(y_log):
             raise ValueError(f"X has {X.shape[0]} rows but y has {len(y_log)}")
         if 0.5 not in self.quantiles:
             raise ValueError(f"quantiles must include 0.5, got {self.quantiles}")
         names = list(feature_names)
         self.feature_names_ = names
-        base = {**DEFAULT_PARAMS, **(self.params or {})}
-        self.boosters_: dict[float, lgb.Booster] = {}
-        for q in self.quantiles:
-            params = {**base, "objective": "quantile", "alpha": q}
-            data = lgb.Dataset(
-                X,
-                label=y_log,
-                feature_name=names,
-                categorical_feature=[c for c in categorical_features if c in names],
-                free_raw_data=False,
-            )
-            self.boosters_[q] = lgb.train(params, data, num_boost_round=self.num_boost_round)
+        self.categorical_ = [c for c in categorical_features if c in names]
+        self.monotone_ = [c for c in monotone_increasing if c in names]
+        self.residual_columns_ = [i for i, n in enumerate(names) if n not in self.monotone_]
+        self.time_index_ = names.index(TIME_FEATURE) if TIME_FEATURE in names else None
+        group_cols = [names.index(c) for c in (*self.categorical_, "seniority_rank") if c in names]
+        self.shifts_ = {q: 0.0 for q in self.quantiles}
+        self.calibration_ = {"fold": calibration_note or "none", "rows": 0}
+        if calibration is not None and MIN_CALIBRATION_ROWS <= calibration.sum() < len(y_log) - 1:
+            cal = np.asarray(calibration, dtype=bool)
+            self._fit_parts(X[~cal], y_log[~cal], group_cols)
+            raw = self._raw_log(X[cal])
+            self.shifts_ = {
+                q: float(np.quantile(y_log[cal] - raw[:, i], q)) for i, q in enumerate(self.quantiles)
+            }
+            self.calibration_ = {"fold": calibration_note or "given", "rows": int(cal.sum())}
+        self._fit_parts(X, y_log, group_cols)
         return self
 
-    def predict(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
-        """Log-salary quantiles, one column per quantile, sorted along each row."""
-        if num_threads:
-            cols = [self.boosters_[q].predict(X, num_threads=num_threads) for q in self.quantiles]
+    def _fit_parts(self, X: np.ndarray, y_log: np.ndarray, group_cols: Sequence[int]) -> None:
+        base = {**DEFAULT_PARAMS, **(self.params or {})}
+        years = X[:, self.time_index_] if self.time_index_ is not None else None
+        if years is not None and np.isfinite(years).any():
+            self.reference_year_ = float(np.nanmax(years))
+            self.slope_ = year_slope(y_log, years, _group_keys(X, group_cols))
         else:
-            cols = [self.boosters_[q].predict(X) for q in self.quantiles]
-        return np.sort(np.column_stack(cols), axis=1)
+            self.reference_year_, self.slope_ = 0.0, 0.0
+        target = y_log - self._trend(X)
+        center_params = {
+            **base,
+            "objective": self.center_objective,
+            "monotone_constraints": [1 if n in self.monotone_ else 0 for n in self.feature_names_],
+            "monotone_constraints_method": "advanced",
+        }
+        self.center_ = lgb.train(
+            center_params, self._dataset(X, target, self.feature_names_), self.num_boost_round
+        )
+        residual = target - self.center_.predict(X)
+        Xr = X[:, self.residual_columns_]
+        rnames = [self.feature_names_[i] for i in self.residual_columns_]
+        rparams = {**base, **(self.residual_params or {})}
+        rounds = self.residual_rounds or max(self.num_boost_round // 2, 1)
+        self.boosters_: dict[float, lgb.Booster] = {}
+        for q in self.quantiles:
+            params = {**rparams, "objective": "quantile", "alpha": q}
+            self.boosters_[q] = lgb.train(params, self._dataset(Xr, residual, rnames), rounds)
+
+    def _dataset(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> lgb.Dataset:
+        return lgb.Dataset(
+            X,
+            label=y,
+            feature_name=names,
+            categorical_feature=[c for c in self.categorical_ if c in names],
+            free_raw_data=False,
+        )
+
+    def _trend(self, X: np.ndarray) -> np.ndarray:
+        if self.time_index_ is None or self.slope_ == 0.0:
+            return np.zeros(len(X))
+        years = np.nan_to_num(X[:, self.time_index_], nan=self.reference_year_)
+        return self.slope_ * (years - self.reference_year_)
+
+    def _raw_log(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
+        kwargs: dict[str, Any] = {"num_threads": num_threads} if num_threads else {}
+        base = self._trend(X) + self.center_.predict(X, **kwargs)
+        Xr = X[:, self.residual_columns_]
+        cols = [base + self.boosters_[q].predict(Xr, **kwargs) for q in self.quantiles]
+        return np.column_stack(cols)
+
+    def predict(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
+        """Log-salary quantiles, one column each; P50 is kept, the others pushed outward if they cross."""
+        out = self._raw_log(X, num_threads) + np.array([self.shifts_[q] for q in self.quantiles])
+        mid = self.quantiles.index(0.5)
+        for i in range(mid - 1, -1, -1):
+            out[:, i] = np.minimum(out[:, i], out[:, i + 1])
+        for i in range(mid + 1, len(self.quantiles)):
+            out[:, i] = np.maximum(out[:, i], out[:, i - 1])
+        return out
+
+    def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-feature log contributions to P50 and the per-row baseline; baseline + sum == log P50."""
+        Xr = X[:, self.residual_columns_]
+        with self._contrib_lock():
+            center = np.asarray(self.center_.predict(X, pred_contrib=True, num_threads=1), dtype=float)
+            resid = np.asarray(self.boosters_[0.5].predict(Xr, pred_contrib=True, num_threads=1), dtype=float)
+        contrib = center[:, :-1].copy()
+        contrib[:, self.residual_columns_] += resid[:, :-1]
+        if self.time_index_ is not None:
+            contrib[:, self.time_index_] += self._trend(X)
+        baseline = center[:, -1] + resid[:, -1] + self.shifts_[0.5]
+        return contrib, baseline
+
+    def _contrib_lock(self) -> threading.Lock:
+        # LightGBM's pred_contrib is not safe under concurrent calls on one booster (LightGBM #5482).
+        lock = self.__dict__.get("_lock")
+        if lock is None:
+            lock = self.__dict__.setdefault("_lock", threading.Lock())
+        return lock
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_lock", None)
+        return state

@@ -18,7 +18,7 @@ from features.pipeline import JobFeatures
 from models import registry
 from models.bundle import SalaryModel
 from models.pyfunc import SalaryPyfunc, input_example, signature
-from models.quantile import QUANTILES, QuantileModel
+from models.quantile import QUANTILES, TIME_FEATURE, QuantileModel, choose_calibration_fold
 from training.cleaning import CleaningReport, clean
 from training.evaluate import regression_metrics
 from training.sources import SourceFrame, get_source
@@ -81,14 +81,19 @@ def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
     features = JobFeatures(min_count=config.min_count).fit(train)
     X = features.transform(train)
     y = np.log(train[TARGET].to_numpy(dtype=float))
+    names = list(features.get_feature_names_out())
+    years = X[:, names.index(TIME_FEATURE)] if TIME_FEATURE in names else None
+    fold, note = choose_calibration_fold(years, seed=config.seed)
     model = QuantileModel(config.quantiles, config.params, config.num_boost_round).fit(
         X,
         y,
-        list(features.get_feature_names_out()),
+        names,
         categorical_features=features.categorical_features,
         monotone_increasing=features.monotone_increasing,
+        calibration=fold,
+        calibration_note=note,
     )
-    return SalaryModel(features, model)
+    return SalaryModel(features, model, {"calibration": model.calibration_})
 
 
 def evaluate_bundle(bundle: SalaryModel, evaluation: pd.DataFrame) -> dict[str, float]:
