@@ -112,8 +112,13 @@ def salary_bounds(countries: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return floor, ceiling
 
 
-def clean(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, CleaningReport]:
-    """Apply the rules in order; identical rows are dropped only where a row is one respondent."""
+def clean(
+    frame: pd.DataFrame, source: str, *, keep_index: bool = False
+) -> tuple[pd.DataFrame, CleaningReport]:
+    """Apply the rules in order; identical rows are dropped only where a row is one respondent.
+
+    `keep_index=True` leaves the input's index on the kept rows, to trace them back.
+    """
     adapter = SOURCES.get(source)
     report = CleaningReport(source=source, rows_in=len(frame))
     salary = pd.to_numeric(frame[TARGET], errors="coerce")
@@ -128,7 +133,8 @@ def clean(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, CleaningRepor
         frame = report.drop("part_time_not_annualised", frame, part_time)
     if adapter is not None and not adapter.identical_rows_are_distinct:
         frame = report.drop("duplicate_row", frame, _duplicated(frame))
-    frame = frame.reset_index(drop=True)
+    if not keep_index:
+        frame = frame.reset_index(drop=True)
     report.rows_out = len(frame)
     return frame, report
 

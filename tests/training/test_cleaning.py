@@ -65,3 +65,12 @@ def test_real_stackoverflow_absurd_answers_are_dropped() -> None:
     out, report = clean(get_source("stackoverflow").read(path).frame, "stackoverflow")
     assert out[TARGET].between(15_000, 2_000_000).all()
     assert report.dropped["salary_below_floor"] > 0 and report.dropped["salary_above_ceiling"] > 0
+
+
+def test_keep_index_traces_rows_back_to_the_adapter_frame() -> None:
+    frame = _frame([
+        {"title": "A", "country": "US", TARGET: 1.0},
+        {"title": "B", "country": "US", TARGET: 90_000.0},
+    ])
+    out, _ = clean(frame, "aijobs", keep_index=True)
+    assert out.index.tolist() == [1]

@@ -33,6 +33,8 @@ class SourceFrame:
     rejected: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     rejected_examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Positions in the file of the rows kept, so raw columns can be lined up with `frame`.
+    kept_rows: list[int] | None = None
 
 
 class Source(ABC):

@@ -113,4 +113,5 @@ def source_frame(
         rejected=dict(rejections.counts),
         notes=list(notes),
         rejected_examples=dict(rejections.examples),
+        kept_rows=[int(i) for i in np.flatnonzero(rejections.keep.to_numpy())],
     )
