@@ -1,42 +1,67 @@
-"""The app factory and its lifespan: load the champion at startup, keep the last good model on failure."""
+"""The app factory and its lifespan: load the model, follow the alias, keep the last good model on failure."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 
-from serving.loader import load_model
-from serving.routes import router
+from serving.errors import validation_error_handler
+from serving.limits import BodyLimitMiddleware
+from serving.loader import is_alias
+from serving.metrics import Metrics, MetricsMiddleware
+from serving.reload import refresh, watch
+from serving.routes import api, ops
 from serving.settings import Settings
 from serving.state import ModelHolder
 
 log = logging.getLogger("serving")
 
+DESCRIPTION = """Salary ranges (P10-P90, USD per year) for a job, with what drove them and how the input
+was read. Send structured fields, a posting's raw text, or both. When the service has API keys, the
+`/v1` routes need one in the `X-API-Key` header; health, readiness and metrics stay open."""
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API; settings are read here (never at import) unless given."""
     settings = settings or Settings()
+    holder = ModelHolder()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await refresh(settings, holder, metrics)  # a failure leaves the API up and /readyz at 503
+        watcher = None
+        if settings.reload_interval_s > 0 and is_alias(settings.model_uri):
+            watcher = asyncio.create_task(watch(settings, holder, metrics), name="model-reload")
         try:
-            loaded = load_model(settings.model_uri, settings.tracking_uri)
-            app.state.holder.swap(loaded)
-            log.info("serving %s version %s", loaded.name, loaded.version)
-        except Exception as exc:  # the API still starts: /readyz says not ready
-            log.error("could not load model %s: %s", settings.model_uri, exc)
-        yield
+            yield
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
 
-    app = FastAPI(
-        title="Salary estimator",
-        version="0.1.0",
-        description="Salary ranges (P10-P90, USD per year) for a job, with how the input was read.",
-        lifespan=lifespan,
-    )
+    app = FastAPI(title="Salary estimator", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
-    app.state.holder = ModelHolder()
-    app.include_router(router)
+    app.state.holder = holder
+    app.state.metrics = metrics
+    app.include_router(api)
+    app.include_router(ops)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key"],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import mlflow
 from mlflow.tracking import MlflowClient
 
+from features.schema import EXAMPLE_RECORD
 from models import registry
 from models.bundle import SalaryModel
 
@@ -27,9 +29,12 @@ class LoadedModel:
     uri: str
 
 
-def resolve_version(
-    uri: str, tracking_uri: str | None = None
-) -> tuple[str, str | None, str | None]:
+def is_alias(uri: str) -> bool:
+    """Whether `uri` follows a registry alias, the only kind of URI whose target can move."""
+    return _ALIAS.match(uri) is not None
+
+
+def resolve_version(uri: str, tracking_uri: str | None = None) -> tuple[str, str | None, str | None]:
     """The registered (name, version, run_id) a models:/ URI points at now; local paths have none."""
     for pattern in (_ALIAS, _VERSION):
         if m := pattern.match(uri):
@@ -58,3 +63,21 @@ def load_model(uri: str, tracking_uri: str | None = None) -> LoadedModel:
     bundle = SalaryModel.load(local)
     run_id = run_id or bundle.metadata.get("run_id")
     return LoadedModel(bundle=bundle, name=name, version=version, run_id=run_id, uri=uri)
+
+
+def smoke_check(model: LoadedModel) -> None:
+    """Refuse a model that cannot answer the documented example with a sane range, before it serves."""
+    quantiles = model.bundle.estimate(EXAMPLE_RECORD).quantiles
+    values = [quantiles[name] for name in model.bundle.quantile_names]
+    if not all(math.isfinite(v) and v > 0 for v in values) or values != sorted(values):
+        raise ValueError(
+            f"model {model.name} version {model.version} gave {quantiles} for the example record; "
+            "expected positive, finite, non-decreasing quantiles"
+        )
+
+
+def load_checked(uri: str, tracking_uri: str | None = None) -> LoadedModel:
+    """Load and smoke-check; blocking I/O and CPU, so async callers run it in a thread."""
+    model = load_model(uri, tracking_uri)
+    smoke_check(model)
+    return model

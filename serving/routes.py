@@ -1,39 +1,91 @@
-"""HTTP routes: estimates, health and readiness."""
+"""HTTP routes: estimates (one and batch) and the model under /v1; health, readiness and metrics open."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from pydantic import ValidationError
 
-from features.schema import JobRecord
+from features.schema import EXAMPLE_RECORD, JobRecord
 from models.bundle import Estimate
+from serving.auth import require_api_key
+from serving.errors import field_errors, too_many
 from serving.loader import LoadedModel
-from serving.schemas import EstimateResponse, Health, Interpreted, ModelRef
+from serving.metrics import Metrics
+from serving.schemas import (
+    BatchItem,
+    BatchRequest,
+    BatchResponse,
+    EstimateResponse,
+    FieldError,
+    Health,
+    Interpreted,
+    ModelInfo,
+    ModelRef,
+    Problem,
+    TrainingSummary,
+    ValidationProblem,
+)
+from serving.settings import Settings
 from serving.state import ModelHolder
 
-router = APIRouter()
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "API keys are configured and X-API-Key is missing or wrong."},
+    413: {"model": Problem, "description": "The request body is larger than max_body_bytes."},
+    422: {"model": ValidationProblem, "description": "Refused input; `loc` names the field."},
+    503: {"model": Problem, "description": "No model loaded yet; see /readyz."},
+}
+
+RECORD_EXAMPLES: dict[str, Any] = {
+    "structured": {"summary": "Structured fields", "value": EXAMPLE_RECORD},
+    "posting": {
+        "summary": "A posting's raw text",
+        "value": {
+            "title": "Data Engineer",
+            "description": "Remote (US). 3+ years building pipelines with Spark, Airflow and Python.",
+        },
+    },
+}
+
+api = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)], responses=REFUSALS)
+ops = APIRouter(tags=["operations"])
 
 
 def get_holder(request: Request) -> ModelHolder:
-    """The app's model holder, set up by the lifespan."""
+    """The app's model holder, set up by the factory."""
     holder: ModelHolder = request.app.state.holder
     return holder
 
 
 def get_model(holder: Annotated[ModelHolder, Depends(get_holder)]) -> LoadedModel:
-    """The serving model, or a 503 while none is loaded."""
+    """The serving model, taken once so a reload mid-request cannot mix two models; 503 while none."""
     model = holder.current
     if model is None:
         raise HTTPException(status_code=503, detail="no model loaded yet; see /readyz")
     return model
 
 
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_metrics(request: Request) -> Metrics:
+    """The app's own metrics registry."""
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
 HolderDep = Annotated[ModelHolder, Depends(get_holder)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 
 
-def to_response(estimate: Estimate, model: LoadedModel) -> EstimateResponse:
+def to_response(estimate: Estimate, record: JobRecord, ref: ModelRef) -> EstimateResponse:
     """Shape a bundle Estimate as the public response."""
     q = estimate.quantiles
     return EstimateResponse(
@@ -44,29 +96,121 @@ def to_response(estimate: Estimate, model: LoadedModel) -> EstimateResponse:
         p90=q["p90"],
         interpreted=Interpreted.model_validate(estimate.interpreted.public()),
         drivers=estimate.drivers,
-        warnings=estimate.warnings,
-        model=ModelRef(name=model.name, version=model.version, run_id=model.run_id),
+        warnings=[*estimate.warnings, *record.unknown_codes()],
+        model=ref,
     )
 
 
-@router.post("/v1/estimates", response_model=EstimateResponse, tags=["estimates"])
-def create_estimate(record: JobRecord, model: ModelDep) -> EstimateResponse:
-    """Estimate the salary range of one job."""
-    estimate = model.bundle.estimate(record)
-    estimate.warnings.extend(record.unknown_codes())
-    return to_response(estimate, model)
+def model_ref(model: LoadedModel) -> ModelRef:
+    """The identity every answer carries."""
+    return ModelRef(name=model.name, version=model.version, run_id=model.run_id)
 
 
-@router.get("/healthz", response_model=Health, tags=["health"])
+def estimate_all(model: LoadedModel, records: Sequence[JobRecord]) -> list[Estimate | ValueError]:
+    """One vectorised prediction; if the model refuses the batch, find the records it refuses one by one."""
+    try:
+        return list(model.bundle.estimate_many(records, num_threads=1))
+    except ValueError:
+        out: list[Estimate | ValueError] = []
+        for record in records:
+            try:
+                out.append(model.bundle.estimate(record, num_threads=1))
+            except ValueError as exc:
+                out.append(exc)
+        return out
+
+
+@api.post(
+    "/estimates",
+    response_model=EstimateResponse,
+    tags=["estimates"],
+    summary="Salary range for one job",
+)
+def create_estimate(
+    record: Annotated[JobRecord, Body(openapi_examples=RECORD_EXAMPLES)],
+    model: ModelDep,
+    metrics: MetricsDep,
+) -> EstimateResponse:
+    """P10-P90 in USD per year, what drove P50, how the input was read and what could not be."""
+    try:
+        estimate = model.bundle.estimate(record, num_threads=1)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    metrics.estimates.labels(model.version or "local").inc()
+    return to_response(estimate, record, model_ref(model))
+
+
+@api.post(
+    "/estimates/batch",
+    response_model=BatchResponse,
+    tags=["estimates"],
+    summary="Salary ranges for many jobs",
+)
+def create_estimates(
+    body: BatchRequest, model: ModelDep, settings: SettingsDep, metrics: MetricsDep
+) -> BatchResponse:
+    """One entry per record in order; a refused record gets its own errors and does not fail the batch."""
+    if len(body.records) > settings.max_batch:
+        raise too_many("records", settings.max_batch, len(body.records))
+    results: list[BatchItem | None] = [None] * len(body.records)
+    good: list[tuple[int, JobRecord]] = []
+    for index, raw in enumerate(body.records):
+        try:
+            good.append((index, JobRecord.model_validate(raw)))
+        except ValidationError as exc:
+            results[index] = BatchItem(index=index, errors=field_errors(exc.errors()))
+    ref = model_ref(model)
+    answers = estimate_all(model, [record for _, record in good])
+    for (index, record), answer in zip(good, answers, strict=True):
+        if isinstance(answer, ValueError):
+            error = FieldError(loc=[], msg=str(answer), type="value_error")
+            results[index] = BatchItem(index=index, errors=[error])
+        else:
+            results[index] = BatchItem(index=index, estimate=to_response(answer, record, ref))
+    done = [item for item in results if item is not None]
+    succeeded = sum(item.estimate is not None for item in done)
+    if succeeded:
+        metrics.estimates.labels(model.version or "local").inc(succeeded)
+    return BatchResponse(results=done, succeeded=succeeded, failed=len(done) - succeeded, model=ref)
+
+
+@api.get("/model", response_model=ModelInfo, tags=["model"], summary="The serving model")
+def get_model_info(model: ModelDep) -> ModelInfo:
+    """Version, training data and quality metrics of the model answering right now."""
+    meta = model.bundle.metadata
+    return ModelInfo(
+        name=model.name,
+        version=model.version,
+        run_id=model.run_id,
+        uri=model.uri,
+        quantiles=model.bundle.quantile_names,
+        training=TrainingSummary.model_validate(
+            {key: meta.get(key) for key in TrainingSummary.model_fields}
+        ),
+        metrics={k: float(v) for k, v in (meta.get("metrics") or {}).items()},
+    )
+
+
+@ops.get("/healthz", response_model=Health)
 def healthz() -> Health:
-    """The process is alive."""
+    """The process is alive (says nothing about the model: restart only on this failing)."""
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, tags=["health"], responses={503: {"model": Health}})
+@ops.get("/readyz", response_model=Health, responses={503: {"model": Problem}})
 def readyz(holder: HolderDep) -> Health:
-    """A model is loaded and estimates can be served."""
+    """A model is loaded and estimates can be served (route traffic only on this passing)."""
     model = holder.current
     if model is None:
         raise HTTPException(status_code=503, detail="no model loaded")
     return Health(status="ready", model_version=model.version)
+
+
+@ops.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"example": "salary_http_requests_total{...} 12.0"}}}},
+)
+def prometheus_metrics(metrics: MetricsDep) -> Response:
+    """Prometheus metrics of this process: requests, latency, estimates per model version, reloads."""
+    return Response(metrics.render(), media_type=metrics.content_type)

@@ -1,0 +1,31 @@
+"""Turning refused input into 422s that name the field, without echoing (possibly non-JSON) input back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from serving.schemas import FieldError
+
+
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
+    """Location, message and type of each error; the input is dropped, as NaN in it cannot be JSON."""
+    return [FieldError(loc=list(e["loc"]), msg=str(e["msg"]), type=str(e["type"])) for e in errors]
+
+
+def too_many(field: str, limit: int, got: int) -> RequestValidationError:
+    """The 422 for a list longer than a limit that is only known at runtime."""
+    return RequestValidationError(
+        [{"loc": ("body", field), "msg": f"at most {limit} items allowed, got {got}", "type": "too_long"}]
+    )
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 shape, minus `input` and `ctx` (a body with NaN would otherwise give a 500)."""
+    assert isinstance(exc, RequestValidationError)
+    detail = [e.model_dump() for e in field_errors(exc.errors())]
+    return JSONResponse(status_code=422, content={"detail": detail})

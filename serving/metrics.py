@@ -1,0 +1,78 @@
+"""Prometheus metrics on a per-app registry, so several apps in one process never share counters."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """Every metric the service exports."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "salary_http_requests",
+            "HTTP requests by route template, method and status code.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "salary_http_request_duration_seconds",
+            "Time from request start to the end of the response, by route template.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.estimates = Counter(
+            "salary_estimates",
+            "Estimates answered, by the model version that answered.",
+            ["model_version"],
+            registry=self.registry,
+        )
+        self.reloads = Counter(
+            "salary_model_reloads", "New models loaded, checked and swapped in.", registry=self.registry
+        )
+        self.reload_failures = Counter(
+            "salary_model_reload_failures",
+            "Failed model loads or registry checks; the previous model kept serving.",
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        """The text exposition format Prometheus scrapes."""
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request, labelled by route template to keep label cardinality bounded."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - start)
