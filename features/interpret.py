@@ -1,14 +1,15 @@
-"""How one JobRecord is read: the single place that runs every extractor, for training and serving alike."""
+"""How one JobRecord is read: the one place that runs every extractor, in training and serving."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from features.experience import parse_years
+from features.experience import parse_experience_level, parse_years
 from features.location import parse_location
-from features.role import UNKNOWN_ROLE, extract_role
+from features.role import UNKNOWN_ROLE, RoleMatch, extract_role, role_info
 from features.schema import (
     COMPANY_SIZES,
     EMPLOYMENT_TYPES,
@@ -18,9 +19,10 @@ from features.schema import (
     normalize_employment_type,
     normalize_experience_level,
 )
-from features.seniority import extract_seniority
+from features.seniority import seniority_with_source
 from features.skills import canonical_skills, find_skills
-from features.text import MAX_TEXT_CHARS, clean_text, tokens
+from features.text import MAX_TEXT_CHARS, clean_text
+from features.titles import normalize_title
 
 
 @dataclass
@@ -43,6 +45,10 @@ class Interpretation:
     work_year: int | None = None
     title_tokens: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    metro: str | None = None
+    role_score: float = 0.0
+    role_group: str | None = None
+    seniority_source: str | None = None
 
     def public(self) -> dict[str, Any]:
         """The fields a client sees (no internal tokens)."""
@@ -50,6 +56,25 @@ class Interpretation:
         out.pop("title_tokens")
         out.pop("warnings")
         return out
+
+
+@dataclass(frozen=True)
+class _TitleReading:
+    role: RoleMatch
+    group: str | None
+    seniority: str | None
+    seniority_source: str | None
+    words: tuple[str, ...]
+
+
+@lru_cache(maxsize=65536)
+def _read_title(title: str | None, level: str | None) -> _TitleReading:
+    """Everything a title says, cached: a dataset repeats a few thousand titles many times."""
+    role = extract_role(title)
+    info = role_info(role.family)
+    seniority, source = seniority_with_source(title, level)
+    words = tuple(dict.fromkeys(normalize_title(title).split()))
+    return _TitleReading(role, info.group if info else None, seniority, source, words)
 
 
 def _text(value: Any) -> str | None:
@@ -64,7 +89,7 @@ def _number(value: Any) -> float | None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return number if number == number and abs(number) != float("inf") else None
 
@@ -82,8 +107,14 @@ def _coded(
     return code
 
 
+def _given_skills(raw: Any) -> list[str]:
+    if isinstance(raw, list | tuple):
+        return canonical_skills(s for s in raw if isinstance(s, str))
+    return []
+
+
 def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
-    """Run every extractor on one record; never raises on odd text, reports what it could not read."""
+    """Run every extractor on one record; never raises on odd text, reports what it missed."""
     row: Mapping[str, Any] = record.model_dump() if isinstance(record, JobRecord) else record
     warnings: list[str] = []
     title = _text(row.get("title"))
@@ -99,40 +130,35 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
         "experience_level",
         warnings,
     )
-    role = extract_role(title)
-    if role.family == UNKNOWN_ROLE and title:
+    if level is None and description:
+        level = parse_experience_level(description)
+    reading = _read_title(title[:300] if title else None, level)
+    if reading.role.family == UNKNOWN_ROLE and title:
         warnings.append(f"role not recognised from title {title!r}; estimate uses its words only")
     elif not title:
         warnings.append("no title given; the estimate is broad")
-    raw_skills = row.get("skills")
-    skills = (
-        canonical_skills(s for s in raw_skills if isinstance(s, str))
-        if isinstance(raw_skills, list)
-        else []
-    )
+    skills = _given_skills(row.get("skills"))
     if description:
         skills = canonical_skills([*skills, *find_skills(description)])
-    loc = parse_location(
-        _text(row.get("location")),
-        _text(row.get("country")),
-        _text(row.get("region")),
-        _text(row.get("city")),
-    )
-    if loc.country is None and (row.get("location") or row.get("country")):
+    location = _text(row.get("location"))
+    country = _text(row.get("country"))
+    loc = parse_location(location, country, _text(row.get("region")), _text(row.get("city")))
+    if loc.country is None and (country or (location and not loc.remote)):
         warnings.append("location could not be read; estimate is not location-specific")
     years = _number(row.get("years_experience"))
     if years is None and description:
         years = parse_years(description)
     year = _number(row.get("work_year"))
+    remote_ratio = _number(row.get("remote_ratio"))
     return Interpretation(
-        role=role.family,
-        role_soc=role.soc,
-        seniority=extract_seniority(title, level),
+        role=reading.role.family,
+        role_soc=reading.role.soc,
+        seniority=reading.seniority,
         skills=skills,
         country=loc.country,
         region=loc.region,
         city=loc.city,
-        remote=loc.remote or (_number(row.get("remote_ratio")) or 0) >= 100,
+        remote=loc.remote or (remote_ratio or 0) >= 100,
         years_experience=years,
         experience_level=level,
         employment_type=_coded(
@@ -142,11 +168,15 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
             "employment_type",
             warnings,
         ),
-        remote_ratio=_number(row.get("remote_ratio")),
+        remote_ratio=remote_ratio,
         company_size=_coded(
             row.get("company_size"), normalize_company_size, COMPANY_SIZES, "company_size", warnings
         ),
-        work_year=int(year) if year is not None else None,
-        title_tokens=tokens(title),
+        work_year=int(year) if year is not None and 1900 <= year <= 2200 else None,
+        title_tokens=list(reading.words),
         warnings=warnings,
+        metro=loc.metro,
+        role_score=reading.role.score,
+        role_group=reading.group,
+        seniority_source=reading.seniority_source,
     )

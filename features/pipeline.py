@@ -1,4 +1,4 @@
-"""JobFeatures: the one fitted transformer from job records to a numeric matrix, used in training and serving."""
+"""JobFeatures: the one fitted transformer from job records to a matrix, in training and serving."""
 
 from __future__ import annotations
 
@@ -14,11 +14,28 @@ from features.interpret import Interpretation, interpret
 from features.schema import JobRecord
 from features.seniority import SENIORITY_RANK
 
-CATEGORICAL = ("role", "country", "region", "employment_type", "experience_level")
-NUMERIC = ("seniority_rank", "years_experience", "remote_ratio", "company_size_rank", "work_year", "remote")
+CATEGORICAL = (
+    "role",
+    "role_group",
+    "country",
+    "region",
+    "metro",
+    "employment_type",
+    "experience_level",
+)
+NUMERIC = (
+    "seniority_rank",
+    "years_experience",
+    "remote_ratio",
+    "company_size_rank",
+    "work_year",
+    "remote",
+    "skill_count",
+)
 SKILL_PREFIX = "skill__"
 TITLE_PREFIX = "title__"
 _SIZE_RANK = {"S": 0.0, "M": 1.0, "L": 2.0}
+_NAN = float("nan")
 
 Records = pd.DataFrame | Sequence[JobRecord] | Sequence[dict[str, Any]] | Sequence[Interpretation]
 
@@ -32,16 +49,18 @@ def interpret_all(X: Records) -> list[Interpretation]:
     return [r if isinstance(r, Interpretation) else interpret(r) for r in rows]
 
 
-class JobFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
-    """Learns category codes and skill/title-token vocabularies; transform is pure and row-independent."""
+class JobFeatures(TransformerMixin, BaseEstimator):
+    """Learns category codes and skill/title-token vocabularies; transform is pure and per row."""
 
-    def __init__(self, min_count: int = 5, max_skills: int = 300, max_title_tokens: int = 300) -> None:
+    def __init__(
+        self, min_count: int = 5, max_skills: int = 300, max_title_tokens: int = 300
+    ) -> None:
         self.min_count = min_count
         self.max_skills = max_skills
         self.max_title_tokens = max_title_tokens
 
     def fit(self, X: Records, y: Any = None) -> JobFeatures:
-        """Learn which categories, skills and title words are frequent enough to get their own code."""
+        """Learn which categories, skills and title words are frequent enough for their own code."""
         rows = interpret_all(X)
         if not rows:
             raise ValueError("JobFeatures.fit received no rows; expected at least one job record")
@@ -51,9 +70,13 @@ class JobFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             frequent = sorted(v for v, c in counts.items() if c >= self.min_count)
             self.categories_[name] = {v: i for i, v in enumerate(frequent)}
         skill_counts = Counter(s for r in rows for s in set(r.skills))
-        self.skills_ = [s for s, c in skill_counts.most_common(self.max_skills) if c >= self.min_count]
+        self.skills_ = [
+            s for s, c in skill_counts.most_common(self.max_skills) if c >= self.min_count
+        ]
         token_counts = Counter(t for r in rows for t in set(r.title_tokens))
-        self.title_tokens_ = [t for t, c in token_counts.most_common(self.max_title_tokens) if c >= self.min_count]
+        self.title_tokens_ = [
+            t for t, c in token_counts.most_common(self.max_title_tokens) if c >= self.min_count
+        ]
         years = [r.work_year for r in rows if r.work_year is not None]
         self.default_work_year_: int | None = max(years) if years else None
         self.feature_names_ = [
@@ -97,30 +120,48 @@ class JobFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def transform_interpretations(self, rows: Sequence[Interpretation]) -> np.ndarray:
         """The matrix for already-interpreted rows, so serving interprets each record once."""
-        out = np.full((len(rows), len(self.feature_names_)), np.nan, dtype=np.float64)
-        n_num = len(NUMERIC)
-        cats = [self.categories_[name] for name in CATEGORICAL]
+        n_dense = len(NUMERIC) + len(CATEGORICAL)
+        dense: list[list[float]] = []
+        one_rows: list[int] = []
+        one_cols: list[int] = []
+        cats = self.categories_
+        role, group, country = cats["role"], cats["role_group"], cats["country"]
+        region, metro, employment = cats["region"], cats["metro"], cats["employment_type"]
+        level = cats["experience_level"]
+        skill_col, token_col = self._skill_col, self._token_col
+        default_year = self.default_work_year_
         for i, r in enumerate(rows):
-            line = out[i]
-            if r.seniority is not None:
-                line[0] = SENIORITY_RANK[r.seniority]
-            if r.years_experience is not None:
-                line[1] = r.years_experience
-            if r.remote_ratio is not None:
-                line[2] = r.remote_ratio
-            if r.company_size is not None:
-                line[3] = _SIZE_RANK[r.company_size]
-            year = r.work_year if r.work_year is not None else self.default_work_year_
-            if year is not None:
-                line[4] = year
-            line[5] = 1.0 if r.remote else 0.0
-            for j, (name, codes) in enumerate(zip(CATEGORICAL, cats, strict=True)):
-                code = codes.get(getattr(r, name))
-                if code is not None:
-                    line[n_num + j] = code
-            skill_cols = [self._skill_col[s] for s in r.skills if s in self._skill_col]
-            token_cols = [self._token_col[t] for t in r.title_tokens if t in self._token_col]
-            line[n_num + len(CATEGORICAL):] = 0.0
-            line[skill_cols] = 1.0
-            line[token_cols] = 1.0
+            year = r.work_year if r.work_year is not None else default_year
+            dense.append(
+                [
+                    SENIORITY_RANK[r.seniority] if r.seniority is not None else _NAN,
+                    r.years_experience if r.years_experience is not None else _NAN,
+                    r.remote_ratio if r.remote_ratio is not None else _NAN,
+                    _SIZE_RANK[r.company_size] if r.company_size is not None else _NAN,
+                    year if year is not None else _NAN,
+                    1.0 if r.remote else 0.0,
+                    float(len(r.skills)),
+                    role.get(r.role, _NAN),
+                    group.get(r.role_group, _NAN),  # type: ignore[arg-type]
+                    country.get(r.country, _NAN),  # type: ignore[arg-type]
+                    region.get(r.region, _NAN),  # type: ignore[arg-type]
+                    metro.get(r.metro, _NAN),  # type: ignore[arg-type]
+                    employment.get(r.employment_type, _NAN),  # type: ignore[arg-type]
+                    level.get(r.experience_level, _NAN),  # type: ignore[arg-type]
+                ]
+            )
+            for s in r.skills:
+                col = skill_col.get(s)
+                if col is not None:
+                    one_rows.append(i)
+                    one_cols.append(col)
+            for t in r.title_tokens:
+                col = token_col.get(t)
+                if col is not None:
+                    one_rows.append(i)
+                    one_cols.append(col)
+        out = np.zeros((len(rows), len(self.feature_names_)), dtype=np.float64)
+        if rows:
+            out[:, :n_dense] = np.asarray(dense, dtype=np.float64)
+            out[one_rows, one_cols] = 1.0
         return out

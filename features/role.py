@@ -1,15 +1,19 @@
-"""Role family from a job title, using the roles taxonomy file (family, SOC 2018 code, keywords)."""
+"""Role family from a job title: taxonomy phrases (longest wins), typo repair, fuzzy matching."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-from features.text import fold
+from rapidfuzz import fuzz, process
+
+from features.matcher import PhraseMatcher
+from features.taxonomy import read_rows
+from features.titles import normalize_title, split_words
 
 UNKNOWN_ROLE = "unknown"
+TYPO_CUTOFF = 88.0
+FUZZY_CUTOFF = 88.0
 
 
 @dataclass(frozen=True)
@@ -21,25 +25,91 @@ class RoleMatch:
     score: float
 
 
+@dataclass(frozen=True)
+class RoleFamily:
+    """One taxonomy row: family name, SOC 2018 code and the group it belongs to."""
+
+    family: str
+    soc: str
+    group: str
+
+
+class _Roles:
+    """The compiled roles taxonomy: phrase matcher, known words and phrases for fuzzy lookups."""
+
+    def __init__(self) -> None:
+        self.families: dict[str, RoleFamily] = {}
+        phrases: dict[str, str] = {}
+        for row in read_rows("roles.csv"):
+            family = RoleFamily(row["family"], row["soc"], row["group"])
+            self.families[family.family] = family
+            for keyword in row["keywords"].split("|"):
+                key = normalize_title(keyword)
+                if key:
+                    phrases.setdefault(key, family.family)
+        self.phrases = phrases
+        self.matcher: PhraseMatcher[str] = PhraseMatcher(phrases.items())
+        self.phrase_list = list(phrases)
+        words = {w for p in phrases for w in p.split()}
+        for row in read_rows("seniority.csv"):
+            words.update(split_words(row["phrase"]).split())
+        for row in read_rows("abbreviations.csv"):
+            words.update(split_words(row["abbreviation"]).split())
+        self.words = words
+        self.long_words = sorted(w for w in words if len(w) >= 5)
+
+
 @lru_cache(maxsize=1)
-def _taxonomy() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-    text = resources.files("features.taxonomy").joinpath("roles.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(text.splitlines())
-    return tuple((r["family"], r["soc"], tuple(r["keywords"].split("|"))) for r in rows)
+def _roles() -> _Roles:
+    return _Roles()
 
 
 def role_families() -> list[str]:
     """Every family name in the taxonomy, for documentation and validation."""
-    return [family for family, _, _ in _taxonomy()]
+    return list(_roles().families)
+
+
+def role_info(family: str) -> RoleFamily | None:
+    """The taxonomy row of a family (SOC code, group), or None for unknown."""
+    return _roles().families.get(family)
+
+
+def _best(words: str) -> str | None:
+    hits = _roles().matcher.all_hits(words)
+    if not hits:
+        return None
+    best = max(hits, key=lambda h: (h.end - h.start, len(h.phrase), h.end))
+    return best.value
+
+
+@lru_cache(maxsize=16384)
+def _repair_word(word: str) -> str:
+    roles = _roles()
+    if len(word) < 5 or word in roles.words or word.isdigit():
+        return word
+    found = process.extractOne(word, roles.long_words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+    if found is None or found[0][0] != word[0]:
+        return word
+    return str(found[0])
 
 
 @lru_cache(maxsize=65536)
 def extract_role(title: str | None) -> RoleMatch:
     """Resolve a title to a role family; titles matching nothing are explicitly 'unknown'."""
-    if not title:
+    words = normalize_title(title)
+    if not words:
         return RoleMatch(UNKNOWN_ROLE, None, 0.0)
-    text = f" {fold(title)} "
-    for family, soc, keywords in _taxonomy():
-        if any(f" {k} " in text or text.strip().startswith(k) for k in keywords):
-            return RoleMatch(family, soc, 1.0)
-    return RoleMatch(UNKNOWN_ROLE, None, 0.0)
+    roles = _roles()
+    repaired = " ".join(_repair_word(w) for w in words.split())
+    family = _best(repaired)
+    score = 1.0 if repaired == words else 0.9
+    if family is None:
+        found = process.extractOne(
+            repaired, roles.phrase_list, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+        )
+        if found is None:
+            return RoleMatch(UNKNOWN_ROLE, None, 0.0)
+        family = roles.phrases[found[0]]
+        score = round(0.8 * found[1] / 100, 3)
+    info = roles.families[family]
+    return RoleMatch(family, info.soc, score)

@@ -1,39 +1,82 @@
-"""Seniority level from title words and experience-level codes."""
+"""Seniority from title words, level numbers (II, 'Engineer 3', L5) and experience-level codes."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from features.text import fold
+from features.matcher import PhraseMatcher
+from features.taxonomy import read_rows
+from features.titles import normalize_title
 
 SENIORITY_LEVELS = (
-    "intern", "junior", "mid", "senior", "staff", "principal", "lead",
-    "manager", "director", "vp", "c_level",
+    "intern",
+    "junior",
+    "mid",
+    "senior",
+    "staff",
+    "principal",
+    "lead",
+    "manager",
+    "director",
+    "vp",
+    "c_level",
 )
 SENIORITY_RANK = {level: rank for rank, level in enumerate(SENIORITY_LEVELS)}
-_WORDS = [
-    ("c_level", r"\b(chief|cto|ceo|cfo|coo)\b"),
-    ("vp", r"\b(vp|vice president)\b"),
-    ("director", r"\b(director|head of)\b"),
-    ("principal", r"\bprincipal\b"),
-    ("staff", r"\bstaff\b"),
-    ("lead", r"\blead\b"),
-    ("manager", r"\bmanager\b"),
-    ("senior", r"\b(senior|sr)\b"),
-    ("junior", r"\b(junior|jr|entry|graduate)\b"),
-    ("intern", r"\b(intern|internship)\b"),
-]
-_PATTERNS = [(level, re.compile(p)) for level, p in _WORDS]
-_FROM_EXPERIENCE_LEVEL = {"entry": "junior", "mid": "mid", "senior": "senior", "executive": "director"}
+NO_LEVEL = "none"
+_NUMBER = re.compile(r"^(?:level )?(?:i{1,3}|iv|v|\d{1,2}|[le]\d)$")
+_FROM_EXPERIENCE_LEVEL = {
+    "entry": "junior",
+    "mid": "mid",
+    "senior": "senior",
+    "executive": "director",
+}
+
+
+@lru_cache(maxsize=1)
+def _matcher() -> PhraseMatcher[tuple[str, bool]]:
+    phrases = []
+    for row in read_rows("seniority.csv"):
+        level = row["level"]
+        if level != NO_LEVEL and level not in SENIORITY_RANK:
+            raise ValueError(f"seniority.csv: level {level!r} is not one of {SENIORITY_LEVELS}")
+        key = normalize_title(row["phrase"])
+        phrases.append((key, (level, bool(_NUMBER.match(key)))))
+    return PhraseMatcher(phrases)
+
+
+@lru_cache(maxsize=65536)
+def seniority_from_title(title: str | None) -> tuple[str | None, str | None]:
+    """Level and its source ('title' for words, 'level_number' for II/3/L5), or (None, None)."""
+    words = normalize_title(title)
+    if not words:
+        return None, None
+    found_words: list[str] = []
+    found_numbers: list[str] = []
+    for hit in _matcher().longest_hits(words):
+        level, is_number = hit.value
+        if level != NO_LEVEL:
+            (found_numbers if is_number else found_words).append(level)
+    if "intern" in found_words:
+        return "intern", "title"
+    if found_words:
+        return max(found_words, key=SENIORITY_RANK.__getitem__), "title"
+    if found_numbers:
+        return found_numbers[-1], "level_number"
+    return None, None
+
+
+def seniority_with_source(
+    title: str | None, experience_level: str | None = None
+) -> tuple[str | None, str | None]:
+    """Level plus where it came from: 'title', 'level_number', 'experience_level' or None."""
+    level, source = seniority_from_title(title)
+    if level is None and experience_level:
+        level = _FROM_EXPERIENCE_LEVEL.get(experience_level)
+        source = "experience_level" if level else None
+    return level, source
 
 
 def extract_seniority(title: str | None, experience_level: str | None = None) -> str | None:
     """Read a seniority level from the title, falling back to the experience-level code."""
-    if title:
-        text = fold(title)
-        for level, pattern in _PATTERNS:
-            if pattern.search(text):
-                return level
-    if experience_level:
-        return _FROM_EXPERIENCE_LEVEL.get(experience_level)
-    return None
+    return seniority_with_source(title, experience_level)[0]

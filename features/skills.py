@@ -1,48 +1,168 @@
-"""Skills from a list or from free text, resolved through the skills taxonomy's aliases."""
+"""Skills from a list or from free text, resolved through the skills taxonomy's aliases.
+
+Aliases in skills.csv may carry a marker for words that are also plain English:
+'=' needs a capital letter in the text ('Rust', not 'rust'); '~' also rejects verb use
+('Excel', not 'excel at'); '!' needs a capital and a list context ('R, Python', 'in Go').
+"""
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-from features.text import fold
+from features.matcher import Hit, PhraseMatcher
+from features.taxonomy import read_rows
+from features.text import fold, to_ascii
+
+
+def _words(text: str) -> frozenset[str]:
+    """A set of words written as one string, for the short word lists below."""
+    return frozenset(text.split())
+
+
+_TOKEN = re.compile(r"\.?[a-z0-9]+[+#]*(?:\.[a-z0-9]+[+#]*)*", re.IGNORECASE)
+_BEFORE_WORDS = _words(
+    "in with like using including e.g as plus both either of knowledge languages language "
+    "experience skills"
+)
+_AFTER_WORDS = _words(
+    "programming language languages code coding developer developers scripts scripting studio "
+    "shiny lang skills experience ecosystem"
+)
+_JOINERS = frozenset(("and", "or"))
+_VERB_FOLLOWERS = _words("at in as when within under on over to")
+_BLOCK_FOLLOWERS = _words(
+    "to ahead beyond through live above back out further into over the a an get be home when "
+    "within under at on from it this that is was are"
+)
+_LIST_PUNCT = ",/();:|"
+
+
+@dataclass(frozen=True)
+class SkillAlias:
+    """One alias: the canonical skill it stands for and the check it needs ('', '=', '~', '!')."""
+
+    skill: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One taxonomy row: canonical name and category."""
+
+    name: str
+    category: str
+
+
+def _alias_tokens(alias: str) -> str:
+    return " ".join(_TOKEN.findall(fold(alias)))
 
 
 @lru_cache(maxsize=1)
-def _aliases() -> dict[str, str]:
-    text = resources.files("features.taxonomy").joinpath("skills.csv").read_text(encoding="utf-8")
-    table: dict[str, str] = {}
-    for row in csv.DictReader(text.splitlines()):
-        table[fold(row["skill"])] = row["skill"]
-        for alias in row["aliases"].split("|"):
-            if alias:
-                table[fold(alias)] = row["skill"]
-    return table
+def _taxonomy() -> tuple[dict[str, Skill], dict[str, str], PhraseMatcher[SkillAlias]]:
+    skills: dict[str, Skill] = {}
+    lookup: dict[str, str] = {}
+    phrases: dict[str, SkillAlias] = {}
+    for row in read_rows("skills.csv"):
+        name = row["skill"]
+        skills[name] = Skill(name, row["category"])
+        lookup.setdefault(fold(name), name)
+        for raw in [name.lower(), *row["aliases"].split("|")]:
+            rule = raw[0] if raw[:1] in "=~!" and raw else ""
+            alias = raw[1:] if rule else raw
+            key = _alias_tokens(alias)
+            if not key:
+                continue
+            lookup.setdefault(fold(alias), name)
+            lookup.setdefault(key, name)
+            if key not in phrases or (rule and phrases[key].skill == name):
+                phrases[key] = SkillAlias(name, rule)
+    return skills, lookup, PhraseMatcher(phrases.items())
 
 
-@lru_cache(maxsize=1)
-def _pattern() -> re.Pattern[str]:
-    names = sorted(_aliases(), key=len, reverse=True)
-    return re.compile(r"(?<![\w+#.])(" + "|".join(re.escape(n) for n in names) + r")(?![\w+#])")
+def skill_names() -> list[str]:
+    """Every canonical skill in the taxonomy."""
+    return list(_taxonomy()[0])
+
+
+def skill_category(name: str) -> str | None:
+    """The category of a canonical skill ('language', 'cloud', ...), or None if unknown."""
+    skill = _taxonomy()[0].get(name)
+    return skill.category if skill else None
+
+
+@lru_cache(maxsize=65536)
+def canonical_skill(skill: str) -> str:
+    """The canonical name of one given skill, or the skill as typed (trimmed) when unknown."""
+    text = " ".join(skill.split())[:100]
+    _, lookup, _ = _taxonomy()
+    key = fold(text)
+    return lookup.get(key) or lookup.get(_alias_tokens(text)) or text
 
 
 def canonical_skills(skills: Iterable[str]) -> list[str]:
     """Map given skill names to canonical names, keeping unknown ones as typed (deduplicated)."""
-    table = _aliases()
     seen: dict[str, None] = {}
     for skill in skills:
-        name = table.get(fold(skill.strip()), skill.strip())
-        if name:
+        if isinstance(skill, str) and (name := canonical_skill(skill)):
             seen.setdefault(name, None)
     return list(seen)
+
+
+def _context_ok(
+    hit: Hit[SkillAlias],
+    text: str,
+    spans: list[tuple[int, int]],
+    words: list[str],
+    bounds: tuple[set[int], set[int]],
+) -> bool:
+    rule = hit.value.rule
+    first, last = spans[hit.start], spans[hit.end - 1]
+    surface = text[first[0] : last[1]]
+    if not any(c.isupper() for c in surface):
+        return False
+    following = words[hit.end] if hit.end < len(words) else ""
+    if rule == "~":
+        return following not in _VERB_FOLLOWERS
+    if rule != "!":
+        return True
+    before = text[max(0, first[0] - 3) : first[0]].rstrip()
+    after = text[last[1] : last[1] + 3].lstrip()
+    if (after and after[0] in "&'’-") or (before and before[-1] in "&'’-"):
+        return False
+    if following in _BLOCK_FOLLOWERS:
+        return False
+    preceding = words[hit.start - 1] if hit.start > 0 else ""
+    starts, ends = bounds
+    return (
+        (before != "" and before[-1] in _LIST_PUNCT)
+        or (after != "" and after[0] in _LIST_PUNCT)
+        or preceding in _BEFORE_WORDS
+        or following in _AFTER_WORDS
+        or (following in _JOINERS and hit.end + 1 in starts)
+        or (preceding in _JOINERS and hit.start - 1 in ends)
+    )
 
 
 def find_skills(text: str | None) -> list[str]:
     """Canonical skills mentioned in free text, in order of first mention."""
     if not text:
         return []
-    table = _aliases()
-    return canonical_skills(table[m] for m in _pattern().findall(fold(text)))
+    plain = to_ascii(text)
+    matches = _TOKEN.finditer(plain)
+    spans = [m.span() for m in matches]
+    if not spans:
+        return []
+    lowered = plain.lower()
+    words = [lowered[a:b] for a, b in spans]
+    _, _, matcher = _taxonomy()
+    seen: dict[str, None] = {}
+    hits = matcher.longest_hits(" ".join(words))
+    bounds = ({h.start for h in hits}, {h.end for h in hits})
+    for hit in hits:
+        if hit.value.rule and not _context_ok(hit, plain, spans, words, bounds):
+            continue
+        seen.setdefault(hit.value.skill, None)
+    return list(seen)

@@ -1,0 +1,21 @@
+"""Taxonomy data files (CSV) that people read and extend; loaded lazily, never at import time."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib import resources
+
+FILES = ("roles.csv", "seniority.csv", "abbreviations.csv", "skills.csv", "locations.csv")
+
+
+@cache
+def read_rows(name: str) -> tuple[dict[str, str], ...]:
+    """Rows of one taxonomy CSV as dicts, cached so every extractor reads each file once."""
+    if name not in FILES:
+        raise ValueError(f"unknown taxonomy file {name!r}; expected one of {', '.join(FILES)}")
+    text = resources.files("features.taxonomy").joinpath(name).read_text(encoding="utf-8")
+    rows = []
+    for row in csv.DictReader(text.splitlines()):
+        rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})
+    return tuple(rows)
