@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -12,18 +11,20 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.tracking import MlflowClient
 
 from features.pipeline import JobFeatures
 from models import registry
+from models.baselines import BASELINES, Baseline
 from models.bundle import SalaryModel
 from models.pyfunc import SalaryPyfunc, input_example, signature
 from models.quantile import QUANTILES, TIME_FEATURE, QuantileModel, choose_calibration_fold
+from training import promote, tracking
 from training.cleaning import CleaningReport, clean
 from training.evaluate import regression_metrics
 from training.sources import SourceFrame, get_source
 from training.sources.base import TARGET
-from training.splits import Split, split_frame
+from training.splits import split_frame
+from training.tuned_params import with_tuned_params
 
 DATA_DIR_ENV = "SALARY_DATA_DIR"
 
@@ -44,6 +45,8 @@ class TrainConfig:
     register: bool = True
     tracking_uri: str | None = None
     experiment: str = registry.EXPERIMENT
+    model_kind: str = "lightgbm"  # or a baseline: global_median, group_median, ridge
+    tuned_params: Path | None = None  # JSON written by `salary tune`; default: beside the tracking store
 
 
 @dataclass
@@ -58,6 +61,7 @@ class TrainResult:
     report: CleaningReport
     split_kind: str
     eval_digest: str
+    evaluation: pd.DataFrame | None = field(default=None, repr=False)  # the frozen evaluation frame
 
 
 def default_data_root() -> Path:
@@ -76,6 +80,16 @@ def read_source(source: str, data: Path | None) -> SourceFrame:
     return adapter.read(path)
 
 
+def make_model(config: TrainConfig) -> QuantileModel | Baseline:
+    """The unfitted model of the configured kind."""
+    if config.model_kind == "lightgbm":
+        return QuantileModel(config.quantiles, config.params, config.num_boost_round)
+    if config.model_kind not in BASELINES:
+        kinds = ", ".join(["lightgbm", *BASELINES])
+        raise ValueError(f"model_kind {config.model_kind!r} is not one of {kinds}")
+    return BASELINES[config.model_kind](config.quantiles)
+
+
 def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
     """Fit the feature pipeline and the quantile boosters on one training frame."""
     features = JobFeatures(min_count=config.min_count).fit(train)
@@ -84,7 +98,7 @@ def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
     names = list(features.get_feature_names_out())
     years = X[:, names.index(TIME_FEATURE)] if TIME_FEATURE in names else None
     fold, note = choose_calibration_fold(years, seed=config.seed)
-    model = QuantileModel(config.quantiles, config.params, config.num_boost_round).fit(
+    model = make_model(config).fit(
         X,
         y,
         names,
@@ -93,36 +107,20 @@ def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
         calibration=fold,
         calibration_note=note,
     )
-    return SalaryModel(features, model, {"calibration": model.calibration_})
+    meta = {"model_kind": config.model_kind, "calibration": getattr(model, "calibration_", None)}
+    return SalaryModel(features, model, meta)
+
+
+def score_bundle(bundle: SalaryModel, evaluation: pd.DataFrame) -> tuple[np.ndarray, dict[str, float]]:
+    """Predictions on an evaluation frame and their metrics, predicting once for both."""
+    preds = bundle.predict(evaluation)
+    metrics = regression_metrics(evaluation[TARGET].to_numpy(dtype=float), preds, bundle.model.quantiles)
+    return preds, metrics
 
 
 def evaluate_bundle(bundle: SalaryModel, evaluation: pd.DataFrame) -> dict[str, float]:
     """Metrics of the bundle on an evaluation frame, with the shared metric names."""
-    preds = bundle.predict(evaluation)
-    return regression_metrics(
-        evaluation[TARGET].to_numpy(dtype=float), preds, bundle.model.quantiles
-    )
-
-
-def _log_params(
-    config: TrainConfig, bundle: SalaryModel, split: Split, source: SourceFrame
-) -> None:
-    mlflow.log_params(
-        {
-            "source": config.source,
-            "data_path": str(source.path),
-            "seed": config.seed,
-            "test_size": config.test_size,
-            "split_kind": split.kind,
-            "num_boost_round": config.num_boost_round,
-            "quantiles": ",".join(str(q) for q in config.quantiles),
-            "min_count": config.min_count,
-            "n_features": len(bundle.features.get_feature_names_out()),
-            "model_kind": "lightgbm_quantile",
-            **{f"lgbm_{k}": v for k, v in config.params.items()},
-        }
-    )
-    mlflow.set_tags({"eval_digest": split.digest, "split": split.description})
+    return score_bundle(bundle, evaluation)[1]
 
 
 def _log_bundle(bundle: SalaryModel) -> str:
@@ -140,26 +138,26 @@ def _log_bundle(bundle: SalaryModel) -> str:
 
 def register(model_uri: str, run_id: str) -> tuple[str, bool]:
     """Register a version of the model; it becomes champion only when there is none yet."""
-    client = MlflowClient()
-    version = mlflow.register_model(model_uri, registry.MODEL_NAME, tags={"run_id": run_id})
-    try:
-        client.get_model_version_by_alias(registry.MODEL_NAME, registry.CHAMPION)
-        return str(version.version), False
-    except mlflow.exceptions.MlflowException:
-        client.set_registered_model_alias(registry.MODEL_NAME, registry.CHAMPION, version.version)
-        return str(version.version), True
+    version = promote.register_version(model_uri, run_id)
+    if promote.current_version(registry.CHAMPION) is not None:
+        return version, False
+    promote.move_alias(registry.CHAMPION, version, "first registered version, no champion yet")
+    return version, True
 
 
 def train(config: TrainConfig) -> TrainResult:
     """The whole job: read, clean, split, fit, evaluate, log, register."""
     registry.configure(config.tracking_uri)
+    config = with_tuned_params(config)
     source = read_source(config.source, config.data)
     frame, report = clean(source.frame, config.source)
     split = split_frame(
         frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal
     )
     experiment_id = registry.ensure_experiment(config.experiment)
-    with mlflow.start_run(experiment_id=experiment_id) as run:
+    run_name = f"{getattr(config, 'model_kind', tracking.DEFAULT_MODEL_KIND)}-{config.source}"
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+        tracking.log_inputs(config, split, source.path, report)
         bundle = fit_bundle(split.train, config)
         bundle.metadata.update(
             {
@@ -171,11 +169,11 @@ def train(config: TrainConfig) -> TrainResult:
                 "run_id": run.info.run_id,
             }
         )
-        metrics = evaluate_bundle(bundle, split.evaluation)
+        preds, metrics = score_bundle(bundle, split.evaluation)
         bundle.metadata["metrics"] = metrics
-        _log_params(config, bundle, split, source)
-        mlflow.log_metrics({**metrics, "rows_train": len(split.train), "rows_in": report.rows_in})
-        mlflow.log_text(json.dumps(report.to_dict(), indent=2, default=str), "cleaning_report.json")
+        mlflow.log_params(tracking.run_params(config, bundle, split.kind))
+        mlflow.log_metrics(metrics)
+        tracking.log_evaluation(split.evaluation, preds, bundle.model.quantiles, bundle)
         model_uri = _log_bundle(bundle)
         version, champion = (
             register(model_uri, run.info.run_id) if config.register else (None, False)
@@ -189,4 +187,5 @@ def train(config: TrainConfig) -> TrainResult:
         report=report,
         split_kind=split.kind,
         eval_digest=split.digest,
+        evaluation=split.evaluation,
     )

@@ -8,6 +8,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from models import registry
+from training import promote
 from training.train import TrainConfig, train
 
 
@@ -25,6 +26,42 @@ def test_train_logs_registers_and_sets_champion_once(mlflow_store: str) -> None:
         assert metric in run.data.metrics
     assert run.data.tags["eval_digest"] == first.eval_digest == second.eval_digest
     assert "cleaning_report.json" in [a.path for a in client.list_artifacts(first.run_id)]
+    history = promote.alias_history(registry.CHAMPION)
+    assert [(m.from_version, m.to_version) for m in history] == [(None, "1")]
+
+
+def test_run_logs_what_makes_runs_comparable(mlflow_store: str) -> None:
+    result = train(TrainConfig(num_boost_round=20, params={"num_threads": 2}, register=False))
+    client = MlflowClient(tracking_uri=mlflow_store)
+    run = client.get_run(result.run_id)
+    contexts = {
+        tag.value: entry.dataset
+        for entry in run.inputs.dataset_inputs
+        for tag in entry.tags
+        if tag.key == "mlflow.data.context"
+    }
+    assert contexts["evaluation"].digest == result.eval_digest
+    assert "training" in contexts
+    for param in ("model_kind", "num_boost_round", "lgbm_learning_rate", "features_min_count", "source"):
+        assert param in run.data.params
+    assert run.data.tags["mlflow.source.git.commit"]
+    assert run.data.tags["version.lightgbm"]
+    assert run.data.metrics["rows_out"] == run.data.metrics["rows_train"] + run.data.metrics["rows_eval"]
+    assert any(k.startswith("segment/seniority/") and k.endswith("/mae") for k in run.data.metrics)
+    artifacts = {a.path for d in ("plots", "evaluation") for a in client.list_artifacts(result.run_id, d)}
+    assert {
+        "plots/predicted_vs_actual.png",
+        "plots/residuals_by_role_family.png",
+        "plots/coverage_p10_p90_by_decile.png",
+        "plots/feature_importance.png",
+        "evaluation/segment_metrics.csv",
+    } <= artifacts
+    csv = mlflow.artifacts.download_artifacts(
+        run_id=result.run_id, artifact_path="evaluation/segment_metrics.csv"
+    )
+    segments = pd.read_csv(csv)
+    assert set(segments["kind"]) == {"role_family", "seniority", "country_group"}
+    assert result.version is None
 
 
 def test_registered_model_loads_as_pyfunc(mlflow_store: str) -> None:

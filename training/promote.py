@@ -1,0 +1,105 @@
+"""The one place aliases move, because MLflow keeps no history of alias moves and we need one."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import mlflow
+from mlflow.entities import Param, RunStatus
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from models import registry
+
+REGISTRY_EXPERIMENT = "salary-registry"
+ACTOR_ENV = "SALARY_ACTOR"
+MAX_TAG_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    """One entry of the append-only alias log: who moved which alias from which version to which, and why."""
+
+    alias: str
+    from_version: str | None
+    to_version: str
+    actor: str
+    reason: str
+    at: str
+
+
+def actor() -> str:
+    """Who is acting: $SALARY_ACTOR (set it in cron jobs), else the login name."""
+    return os.environ.get(ACTOR_ENV) or getpass.getuser()
+
+
+def current_version(alias: str, name: str = registry.MODEL_NAME) -> str | None:
+    """The version an alias points at, or None when the alias (or the model) does not exist yet."""
+    try:
+        return str(MlflowClient().get_model_version_by_alias(name, alias).version)
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise
+
+
+def register_version(model_uri: str, run_id: str, name: str = registry.MODEL_NAME) -> str:
+    """Register a logged model as a new version, tagged with the run that produced it; no alias moves."""
+    version = mlflow.register_model(model_uri, name, tags={"run_id": run_id})
+    return str(version.version)
+
+
+def move_alias(alias: str, version: str, reason: str, name: str = registry.MODEL_NAME) -> AliasMove:
+    """Point `alias` at `version`, tagging both versions and appending the move to the registry log.
+
+    The log entry is a run in the `salary-registry` experiment, opened before the alias moves and
+    marked FINISHED only after it moved, so a failed move never reads as a completed one.
+    """
+    client = MlflowClient()
+    previous = current_version(alias, name)
+    move = AliasMove(alias, previous, str(version), actor(), reason, datetime.now(UTC).isoformat())
+    run = client.create_run(
+        registry.ensure_experiment(REGISTRY_EXPERIMENT),
+        run_name=f"{alias}: v{previous or '-'} -> v{version}",
+        tags={"model_name": name, "alias": alias, "actor": move.actor, "mlflow.user": move.actor},
+    )
+    try:
+        params = [Param(k, "" if v is None else str(v)[:MAX_TAG_CHARS]) for k, v in asdict(move).items()]
+        client.log_batch(run.info.run_id, params=params)
+        client.set_registered_model_alias(name, alias, str(version))
+        note = f"{move.at} by {move.actor} (was v{previous or '-'}): {reason}"[:MAX_TAG_CHARS]
+        client.set_model_version_tag(name, str(version), f"alias.{alias}.set", note)
+        if previous is not None and previous != str(version):
+            gone = f"{move.at} by {move.actor} (now v{version})"
+            client.set_model_version_tag(name, previous, f"alias.{alias}.removed", gone)
+    except Exception:
+        client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.FAILED))
+        raise
+    client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.FINISHED))
+    return move
+
+
+def alias_history(alias: str | None = None, name: str = registry.MODEL_NAME) -> list[AliasMove]:
+    """Completed alias moves, oldest first, optionally for one alias."""
+    experiment = mlflow.get_experiment_by_name(REGISTRY_EXPERIMENT)
+    if experiment is None:
+        return []
+    query = f"tags.model_name = '{name}' and attributes.status = 'FINISHED'"
+    if alias is not None:
+        query += f" and tags.alias = '{alias}'"
+    runs = MlflowClient().search_runs([experiment.experiment_id], query, max_results=10_000)
+    moves = [
+        AliasMove(
+            alias=p["alias"],
+            from_version=p["from_version"] or None,
+            to_version=p["to_version"],
+            actor=p["actor"],
+            reason=p["reason"],
+            at=p["at"],
+        )
+        for p in (r.data.params for r in runs)
+    ]
+    return sorted(moves, key=lambda m: m.at)
