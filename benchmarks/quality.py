@@ -1,0 +1,259 @@
+"""Quality on real data: our bundle against simple baselines on the same cleaned, split records.
+
+Run from the repository root: `.venv/bin/python benchmarks/quality.py`. It writes the section
+"## Quality on real data (issue 4)" of benchmarks/RESULTS.md and skips when ../shared/data is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from features.interpret import Interpretation  # noqa: E402
+from features.pipeline import interpret_all  # noqa: E402
+from training.cleaning import clean  # noqa: E402
+from training.evaluate import regression_metrics  # noqa: E402
+from training.sources import get_source  # noqa: E402
+from training.sources.base import TARGET  # noqa: E402
+from training.splits import Split, frame_digest, split_frame  # noqa: E402
+
+DATA_ROOT = REPO_ROOT.parent / "shared" / "data"
+RESULTS = REPO_ROOT / "benchmarks" / "RESULTS.md"
+SECTION = "## Quality on real data (issue 4)"
+QUANTILES = (0.1, 0.5, 0.9)
+SEED = 42
+THREADS = 2
+MIN_GROUP_ROWS = 5
+RAW_MIN_CATEGORY_ROWS = 5
+# Raw columns that are the salary itself (or another currency's copy of it): never features.
+LEAKS = {
+    "aijobs": ("salary", "salary_in_usd"),
+    "stackoverflow": ("Salary", "CompTotal", "ConvertedCompYearly"),
+    "askamanager": ("What is your annual salary", "How much additional monetary compensation",
+                    "If your income needs additional context"),
+}
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A dataset and how it is split for evaluation."""
+
+    source: str
+    path: str
+    temporal: bool
+
+
+BENCHMARKS = (
+    Benchmark("aijobs", "aijobs/salaries.csv", temporal=True),
+    Benchmark("stackoverflow", "stackoverflow/so2023_us.csv", temporal=False),
+    Benchmark("askamanager", "askamanager/aam2021.csv", temporal=False),
+)
+Predictor = Callable[[Split, pd.DataFrame, pd.DataFrame], np.ndarray]
+
+
+def global_median(split: Split, raw_train: pd.DataFrame, raw_eval: pd.DataFrame) -> np.ndarray:
+    """Everyone gets the training set's P10/P50/P90."""
+    qs = np.quantile(split.train[TARGET].to_numpy(dtype=float), QUANTILES)
+    return np.tile(qs, (len(split.evaluation), 1))
+
+
+def _group_keys(rows: list[Interpretation]) -> list[tuple[tuple[str | None, ...], ...]]:
+    """Keys from the finest group (role x seniority x country) down to role alone."""
+    return [
+        ((r.role, r.seniority, r.country), (r.role, r.seniority), (r.role,)) for r in rows
+    ]
+
+
+def group_median(split: Split, raw_train: pd.DataFrame, raw_eval: pd.DataFrame) -> np.ndarray:
+    """Quantiles of the finest group with enough training rows, as the feature pipeline reads it."""
+    y = split.train[TARGET].to_numpy(dtype=float)
+    train_keys = _group_keys(interpret_all(split.train))
+    fallback = np.quantile(y, QUANTILES)
+    tables: list[dict[tuple[str | None, ...], np.ndarray]] = []
+    for level in range(3):
+        groups: dict[tuple[str | None, ...], list[float]] = {}
+        for keys, value in zip(train_keys, y, strict=True):
+            groups.setdefault(keys[level], []).append(value)
+        tables.append({k: np.quantile(v, QUANTILES) for k, v in groups.items()
+                       if len(v) >= MIN_GROUP_ROWS})
+    out = []
+    for keys in _group_keys(interpret_all(split.evaluation)):
+        found = next((t[k] for t, k in zip(tables, keys, strict=True) if k in t), fallback)
+        out.append(found)
+    return np.array(out)
+
+
+def _raw_matrix(train: pd.DataFrame, evaluation: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
+    """Numbers stay numbers; other columns become categories (rare values and near-ids dropped)."""
+    x_train, x_eval = pd.DataFrame(index=train.index), pd.DataFrame(index=evaluation.index)
+    for col in train.columns:
+        numbers = pd.to_numeric(train[col], errors="coerce")
+        if numbers.notna().mean() >= 0.9 * train[col].notna().mean() and numbers.notna().any():
+            x_train[col] = numbers
+            x_eval[col] = pd.to_numeric(evaluation[col], errors="coerce")
+            continue
+        counts = train[col].value_counts()
+        frequent = counts[counts >= RAW_MIN_CATEGORY_ROWS].index
+        if len(frequent) == 0 or train[col].nunique() > 0.5 * len(train):
+            continue
+        categories = pd.CategoricalDtype(sorted(frequent))
+        x_train[col] = train[col].where(train[col].isin(frequent)).astype(categories)
+        x_eval[col] = evaluation[col].where(evaluation[col].isin(frequent)).astype(categories)
+    return x_train, x_eval
+
+
+def raw_lightgbm(split: Split, raw_train: pd.DataFrame, raw_eval: pd.DataFrame) -> np.ndarray:
+    """LightGBM on the file's own columns (no feature pipeline), one quantile booster each."""
+    x_train, x_eval = _raw_matrix(raw_train, raw_eval)
+    names = {c: f"raw_{i}" for i, c in enumerate(x_train.columns)}  # LightGBM refuses some chars
+    x_train, x_eval = x_train.rename(columns=names), x_eval.rename(columns=names)
+    y = np.log(split.train[TARGET].to_numpy(dtype=float))
+    preds = []
+    for q in QUANTILES:
+        params = {"objective": "quantile", "alpha": q, "learning_rate": 0.05, "num_leaves": 31,
+                  "min_data_in_leaf": 20, "num_threads": THREADS, "seed": SEED, "verbose": -1}
+        booster = lgb.train(params, lgb.Dataset(x_train, y), num_boost_round=300)
+        preds.append(np.exp(booster.predict(x_eval)))
+    return np.sort(np.column_stack(preds), axis=1)
+
+
+def our_bundle(split: Split, raw_train: pd.DataFrame, raw_eval: pd.DataFrame) -> np.ndarray:
+    """The bundle `salary train` fits, with its own quantiles; P10/P50/P90 taken from them."""
+    from training.train import TrainConfig, fit_bundle  # the training loop, as `salary train`
+
+    bundle = fit_bundle(split.train, TrainConfig(seed=SEED, params={"num_threads": THREADS}))
+    preds = bundle.predict(split.evaluation)
+    index = [bundle.model.quantiles.index(q) for q in QUANTILES]
+    return np.asarray(preds)[:, index]
+
+
+MODELS: dict[str, Predictor] = {
+    "global median": global_median,
+    "group median (role x seniority x country)": group_median,
+    "LightGBM on raw columns": raw_lightgbm,
+    "our bundle": our_bundle,
+}
+
+
+def prepare(bench: Benchmark) -> tuple[Split, pd.DataFrame, pd.DataFrame, str]:
+    """Adapter, cleaning and split, plus the raw file's columns for the same rows."""
+    path = DATA_ROOT / bench.path
+    result = get_source(bench.source).read(path)
+    frame, report = clean(result.frame, bench.source, keep_index=True)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], low_memory=False)
+    raw = raw.iloc[result.kept_rows or list(range(len(raw)))].reset_index(drop=True)
+    leaks = LEAKS.get(bench.source, ())
+    raw = raw[[c for c in raw.columns if not c.startswith(leaks)]]
+    raw = raw.loc[frame.index].reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    positions = np.arange(len(frame))
+    tagged = frame.assign(_pos=positions)
+    split = split_frame(tagged, seed=SEED, temporal=bench.temporal)
+    train_pos, eval_pos = split.train.pop("_pos").to_numpy(), split.evaluation.pop("_pos").to_numpy()
+    split = split_frame_digest(split)
+    summary = (f"{result.rows_read} rows read, {sum(result.rejected.values())} rejected by the "
+               f"adapter, {report.rows_out} after cleaning ({report.dropped}); {split.description}; "
+               f"{len(split.train)} train / {len(split.evaluation)} evaluation rows, "
+               f"evaluation digest {split.digest}")
+    return split, raw.iloc[train_pos], raw.iloc[eval_pos], summary
+
+
+def split_frame_digest(split: Split) -> Split:
+    """The digest of the evaluation rows without the benchmark's bookkeeping column."""
+    return Split(split.train, split.evaluation, split.kind, split.description,
+                 frame_digest(split.evaluation))
+
+
+def run(bench: Benchmark) -> tuple[str, pd.DataFrame]:
+    """Every model on one dataset; a table of the shared metrics."""
+    split, raw_train, raw_eval, summary = prepare(bench)
+    y = split.evaluation[TARGET].to_numpy(dtype=float)
+    rows = []
+    for name, predict in MODELS.items():
+        start = time.perf_counter()
+        try:
+            preds = predict(split, raw_train.reset_index(drop=True), raw_eval.reset_index(drop=True))
+        except Exception as exc:  # a failing model is a result to report, not a crash
+            print(f"  {bench.source:<14} {name:<44} FAILED: {exc}", flush=True)
+            rows.append({"model": f"{name} (failed: {str(exc)[:80]})"})
+            continue
+        metrics = regression_metrics(y, preds, QUANTILES)
+        rows.append({"model": name, **metrics, "seconds": time.perf_counter() - start})
+        print(f"  {bench.source:<14} {name:<44} MAE {metrics['mae']:>9,.0f}", flush=True)
+    return summary, pd.DataFrame(rows)
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """One row per model with the metrics people compare."""
+    cols = [("mae", "MAE $", "{:,.0f}"), ("mdape", "MdAPE", "{:.1%}"), ("r2", "R²", "{:.3f}"),
+            ("r2_log", "R² log", "{:.3f}"), ("pinball_p10", "pinball P10", "{:,.0f}"),
+            ("pinball_p50", "pinball P50", "{:,.0f}"), ("pinball_p90", "pinball P90", "{:,.0f}"),
+            ("coverage_p10_p90", "P10–P90 coverage", "{:.1%}"),
+            ("width_p10_p90", "P10–P90 mean width $", "{:,.0f}"), ("seconds", "fit+predict s",
+                                                                    "{:.1f}")]
+    lines = ["| model | " + " | ".join(h for _, h, _ in cols) + " |",
+             "|---|" + "---:|" * len(cols)]
+    for _, row in table.iterrows():
+        cells = [fmt.format(row[key]) if pd.notna(row.get(key)) else "–" for key, _, fmt in cols]
+        lines.append(f"| {row['model']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_section(body: str) -> None:
+    """Replace only this benchmark's section of RESULTS.md, creating the file if needed."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    start = text.find(SECTION)
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + body
+    else:
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + body + (text[end + 1:] if end != -1 else "")
+    RESULTS.write_text(text.rstrip("\n") + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every benchmark and record the results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
+    parser.add_argument("--only", choices=[b.source for b in BENCHMARKS], action="append")
+    args = parser.parse_args(argv)
+    if not DATA_ROOT.exists():
+        print(f"skipped: real data not found at {DATA_ROOT} (see its README for the datasets)")
+        return 0
+    parts = [
+        SECTION,
+        "",
+        f"Run {dt.date.today().isoformat()} with `.venv/bin/python benchmarks/quality.py` on "
+        f"{platform.machine()} Linux, 2 cores, 24 GiB; {THREADS} LightGBM threads; seed {SEED}. "
+        "Data: the real files under ../shared/data (see docs/data.md), through the project's "
+        "adapters and cleaning. Quantiles P10/P50/P90; point metrics use P50. Amounts in USD.",
+        "",
+    ]
+    for bench in BENCHMARKS:
+        if args.only and bench.source not in args.only:
+            continue
+        print(f"{bench.source}:", flush=True)
+        summary, table = run(bench)
+        parts += [f"### {bench.source}", "", summary, "", to_markdown(table), ""]
+    body = "\n".join(parts)
+    print(body)
+    if not args.no_write:
+        write_section(body)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
