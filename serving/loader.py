@@ -57,9 +57,7 @@ def load_model(uri: str, tracking_uri: str | None = None) -> LoadedModel:
     else:
         local = Path(uri)
         if not local.exists():
-            raise ValueError(
-                f"model path {uri} does not exist; expected models:/NAME@ALIAS or a bundle path"
-            )
+            raise ValueError(f"model path {uri} does not exist; expected models:/NAME@ALIAS or a bundle path")
     bundle = SalaryModel.load(local)
     run_id = run_id or bundle.metadata.get("run_id")
     return LoadedModel(bundle=bundle, name=name, version=version, run_id=run_id, uri=uri)

@@ -184,9 +184,7 @@ def get_model_info(model: ModelDep) -> ModelInfo:
         run_id=model.run_id,
         uri=model.uri,
         quantiles=model.bundle.quantile_names,
-        training=TrainingSummary.model_validate(
-            {key: meta.get(key) for key in TrainingSummary.model_fields}
-        ),
+        training=TrainingSummary.model_validate({key: meta.get(key) for key in TrainingSummary.model_fields}),
         metrics={k: float(v) for k, v in (meta.get("metrics") or {}).items()},
     )
 

@@ -104,11 +104,31 @@ class FieldError(BaseModel):
 class ValidationProblem(BaseModel):
     """A 422: every field that was refused."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": [
+                        {
+                            "loc": ["body", "remote_ratio"],
+                            "msg": "Input should be a finite number",
+                            "type": "finite_number",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     detail: list[FieldError]
 
 
 class Problem(BaseModel):
     """Any other refusal (401, 413, 503) with a message saying what to do."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"detail": "no model loaded yet; see /readyz"}]}
+    )
 
     detail: str
 
@@ -216,6 +236,8 @@ class ModelInfo(BaseModel):
 
 class Health(BaseModel):
     """Liveness or readiness."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ready", "model_version": "3"}]})
 
     status: str
     model_version: str | None = None

@@ -29,9 +29,7 @@ class Settings(BaseSettings):
     max_batch: int = Field(
         1000, ge=1, le=100_000, description="Largest batch accepted by /v1/estimates/batch."
     )
-    max_body_bytes: int = Field(
-        2_000_000, ge=1024, description="Largest request body accepted, in bytes."
-    )
+    max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest request body accepted, in bytes.")
     api_keys: list[str] = Field(
         default_factory=list,
         description="If set, requests must send one of these in the X-API-Key header.",

@@ -1,35 +1,30 @@
-"""The real app through its lifespan: estimates, health, readiness and field-naming 422s."""
+"""The real app through its lifespan: estimates, batches, the model, limits, keys, CORS, metrics, logs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from models.bundle import SalaryModel
 from serving.app import create_app
 from serving.settings import Settings
 
-
-@pytest.fixture()
-def client(demo_bundle: SalaryModel, tmp_path: Path) -> Iterator[TestClient]:
-    demo_bundle.save(tmp_path)
-    with TestClient(
-        create_app(Settings(model_uri=str(tmp_path), reload_interval_s=0))
-    ) as test_client:
-        yield test_client
+ClientFactory = Callable[..., TestClient]
+JSON = {"content-type": "application/json"}
+SENIOR = {
+    "title": "Senior Data Scientist",
+    "skills": ["python", "k8s"],
+    "location": "NYC",
+    "years_experience": 5,
+}
 
 
 def test_estimate_has_range_interpretation_and_model(client: TestClient) -> None:
-    body = {
-        "title": "Senior Data Scientist",
-        "skills": ["python", "k8s"],
-        "location": "NYC",
-        "years_experience": 5,
-    }
-    response = client.post("/v1/estimates", json=body)
+    response = client.post("/v1/estimates", json=SENIOR)
     assert response.status_code == 200
     data = response.json()
     assert data["p10"] <= data["p25"] <= data["p50"] <= data["p75"] <= data["p90"]
@@ -38,7 +33,14 @@ def test_estimate_has_range_interpretation_and_model(client: TestClient) -> None
     assert data["interpreted"]["region"] == "NY"
     assert "Kubernetes" in data["interpreted"]["skills"]
     assert data["model"]["name"]
-    assert isinstance(data["drivers"], list)
+    assert all(set(d) == {"factor", "effect_pct"} for d in data["drivers"])
+
+
+def test_posting_text_alone_is_read(client: TestClient) -> None:
+    text = "Senior Data Engineer, Austin, TX. You have 7+ years of experience with Python and Spark."
+    response = client.post("/v1/estimates", json={"description": text})
+    assert response.status_code == 200
+    assert "Python" in response.json()["interpreted"]["skills"]
 
 
 @pytest.mark.parametrize(
@@ -46,17 +48,33 @@ def test_estimate_has_range_interpretation_and_model(client: TestClient) -> None
     [
         ({"years_experience": -2}, "years_experience"),
         ({"remote_ratio": 101}, "remote_ratio"),
+        ({"remote_ratio": -0.5}, "remote_ratio"),
         ({"skills": "python"}, "skills"),
         ({"work_year": "soon"}, "work_year"),
+        ({"title": "x" * 301}, "title"),
         ({"colour": "red"}, "colour"),
     ],
 )
-def test_bad_input_is_a_422_naming_the_field(
-    client: TestClient, body: dict[str, object], field: str
-) -> None:
+def test_bad_input_is_a_422_naming_the_field(client: TestClient, body: dict[str, object], field: str) -> None:
     response = client.post("/v1/estimates", json=body)
     assert response.status_code == 422
     assert field in response.json()["detail"][0]["loc"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ('{"years_experience": NaN}', "years_experience"),
+        ('{"remote_ratio": Infinity}', "remote_ratio"),
+        ('{"years_experience": -Infinity}', "years_experience"),
+        ('{"remote_ratio": 1e999}', "remote_ratio"),
+        ('{"work_year": NaN}', "work_year"),
+    ],
+)
+def test_non_finite_numbers_are_a_422_not_a_500(client: TestClient, raw: str, field: str) -> None:
+    response = client.post("/v1/estimates", content=raw, headers=JSON)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", field]
 
 
 def test_unknown_codes_come_back_as_warnings(client: TestClient) -> None:
@@ -65,14 +83,158 @@ def test_unknown_codes_come_back_as_warnings(client: TestClient) -> None:
     assert any("company_size" in w for w in response.json()["warnings"])
 
 
+def test_batch_answers_good_items_and_names_bad_ones(client: TestClient) -> None:
+    records: list[Any] = [SENIOR, {"years_experience": -1}, "not a record", {"title": "Data Analyst"}]
+    response = client.post("/v1/estimates/batch", json={"records": records})
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["succeeded"], data["failed"]) == (2, 2)
+    assert [item["index"] for item in data["results"]] == [0, 1, 2, 3]
+    assert data["results"][1]["estimate"] is None
+    assert data["results"][1]["errors"][0]["loc"] == ["years_experience"]
+    assert data["results"][2]["errors"][0]["type"] == "model_type"
+    single = client.post("/v1/estimates", json=SENIOR).json()
+    assert data["results"][0]["estimate"]["p50"] == pytest.approx(single["p50"])
+    assert data["results"][0]["estimate"]["interpreted"] == single["interpreted"]
+
+
+def test_batch_item_with_nan_is_an_item_error(client: TestClient) -> None:
+    raw = '{"records": [{"title": "Data Analyst"}, {"remote_ratio": NaN}]}'
+    response = client.post("/v1/estimates/batch", content=raw, headers=JSON)
+    assert response.status_code == 200
+    assert response.json()["results"][1]["errors"][0]["loc"] == ["remote_ratio"]
+
+
+def test_batch_over_the_limit_is_refused_naming_records(make_client: ClientFactory) -> None:
+    client = make_client(max_batch=3)
+    response = client.post("/v1/estimates/batch", json={"records": [{"title": "Analyst"}] * 4})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "records"]
+    assert "at most 3" in response.json()["detail"][0]["msg"]
+    assert client.post("/v1/estimates/batch", json={"records": [{"title": "Analyst"}] * 3}).status_code == 200
+
+
+def test_empty_batch_is_an_empty_answer(client: TestClient) -> None:
+    data = client.post("/v1/estimates/batch", json={"records": []}).json()
+    assert (data["results"], data["succeeded"], data["failed"]) == ([], 0, 0)
+
+
+def test_declared_body_over_the_limit_is_a_413(make_client: ClientFactory) -> None:
+    client = make_client(max_body_bytes=2048)
+    response = client.post("/v1/estimates", json={"description": "word " * 1000})
+    assert response.status_code == 413
+    assert "2048 bytes" in response.json()["detail"]
+
+
+def test_streamed_body_over_the_limit_is_a_413(make_client: ClientFactory) -> None:
+    client = make_client(max_body_bytes=2048)
+    chunks = iter([b'{"description": "', b"x" * 1500, b"y" * 1500, b'"}'])
+    response = client.post("/v1/estimates", content=chunks, headers=JSON)  # chunked: no Content-Length
+    assert response.status_code == 413
+
+
+def test_model_endpoint_describes_the_serving_model(client: TestClient) -> None:
+    data = client.get("/v1/model").json()
+    assert data["quantiles"] == ["p10", "p25", "p50", "p75", "p90"]
+    assert set(data["training"]) == {"source", "rows_train", "rows_eval", "split", "eval_digest"}
+    assert isinstance(data["metrics"], dict)
+
+
+def test_api_keys_guard_v1_but_not_health(make_client: ClientFactory) -> None:
+    client = make_client(api_keys=["k1", "k2"])
+    assert client.post("/v1/estimates", json=SENIOR).status_code == 401
+    assert client.post("/v1/estimates", json=SENIOR, headers={"X-API-Key": "nope"}).status_code == 401
+    assert client.get("/v1/model").status_code == 401
+    assert client.post("/v1/estimates", json=SENIOR, headers={"X-API-Key": "k2"}).status_code == 200
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert client.get(path).status_code == 200
+
+
+def test_cors_allows_only_configured_origins(make_client: ClientFactory) -> None:
+    client = make_client(cors_origins=["https://jobs.example"])
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    allowed = client.options("/v1/estimates", headers={"Origin": "https://jobs.example", **preflight})
+    assert allowed.headers["access-control-allow-origin"] == "https://jobs.example"
+    refused = client.options("/v1/estimates", headers={"Origin": "https://evil.example", **preflight})
+    assert "access-control-allow-origin" not in refused.headers
+
+
+def test_metrics_count_requests_and_estimates_per_version(client: TestClient) -> None:
+    client.post("/v1/estimates", json=SENIOR)
+    client.post("/v1/estimates/batch", json={"records": [SENIOR, SENIOR, {"years_experience": -1}]})
+    client.post("/v1/estimates", json={"years_experience": -1})
+    text = client.get("/metrics").text
+    assert 'salary_http_requests_total{method="POST",route="/v1/estimates",status="200"} 1.0' in text
+    assert 'salary_http_requests_total{method="POST",route="/v1/estimates",status="422"} 1.0' in text
+    assert 'salary_estimates_total{model_version="local"} 3.0' in text
+    assert 'salary_http_request_duration_seconds_count{route="/v1/estimates/batch"} 1.0' in text
+    assert "salary_model_reloads_total 1.0" in text
+    assert "salary_model_reload_failures_total 0.0" in text
+
+
+def test_request_bodies_are_never_logged(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    marker = "Zanzibar-7f3e-secret"
+    with caplog.at_level(logging.DEBUG):
+        client.post("/v1/estimates", json={"title": marker})
+        client.post("/v1/estimates", json={"title": marker, "years_experience": -1})
+        client.post("/v1/estimates/batch", json={"records": [{"title": marker}, {"city": 5}]})
+    assert caplog.records
+    assert marker not in caplog.text
+
+
+def test_every_operation_documents_examples(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+
+    def examples_of(media: dict[str, Any]) -> Any:
+        ref = media.get("schema", {}).get("$ref", "")
+        return (
+            media.get("examples")
+            or media.get("example")
+            or schemas.get(ref.split("/")[-1], {}).get("examples")
+        )
+
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                assert examples_of(operation["requestBody"]["content"]["application/json"]), (method, path)
+            ok = operation["responses"]["200"]["content"]
+            assert any(examples_of(media) for media in ok.values()), (method, path)
+
+
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
-    assert client.get("/readyz").status_code == 200
+    assert client.get("/readyz").json()["status"] == "ready"
 
 
 def test_app_without_a_model_is_alive_but_not_ready(tmp_path: Path) -> None:
     settings = Settings(model_uri=str(tmp_path / "missing"), reload_interval_s=0)
-    with TestClient(create_app(settings)) as test_client:
-        assert test_client.get("/healthz").status_code == 200
-        assert test_client.get("/readyz").status_code == 503
-        assert test_client.post("/v1/estimates", json={"title": "x"}).status_code == 503
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 503
+        assert client.post("/v1/estimates", json={"title": "x"}).status_code == 503
+        assert "salary_model_reload_failures_total 1.0" in client.get("/metrics").text
+
+
+@pytest.fixture()
+def broken_bundle(tmp_path: Path) -> Iterator[Path]:
+    """A folder that looks like a bundle but holds something else."""
+    import joblib
+
+    joblib.dump({"not": "a model"}, tmp_path / "bundle.joblib")
+    yield tmp_path
+
+
+def test_a_bundle_that_is_not_a_model_is_never_served(broken_bundle: Path) -> None:
+    with TestClient(create_app(Settings(model_uri=str(broken_bundle), reload_interval_s=0))) as client:
+        assert client.get("/readyz").status_code == 503
+
+
+def test_settings_come_from_the_environment_and_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SALARY_API_KEYS", '["a", "b"]')
+    monkeypatch.setenv("SALARY_MAX_BATCH", "50")
+    settings = Settings()
+    assert (settings.api_keys, settings.max_batch) == (["a", "b"], 50)
+    monkeypatch.setenv("SALARY_MAX_BATCH", "0")
+    with pytest.raises(ValueError, match="max_batch"):
+        Settings()
