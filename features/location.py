@@ -213,6 +213,8 @@ def parse_location(
     city_place = None
     if found_city:
         candidate = gaz.places.get(split_words(found_city))
+        if (candidate is None or candidate.kind != "city") and found_region:
+            candidate = gaz.places.get(split_words(f"{found_city} {found_region}"))
         if candidate is not None and candidate.kind == "city":
             city_place = candidate
             found_city = candidate.city or found_city

@@ -12,6 +12,50 @@ from features.taxonomy import read_rows
 from features.titles import normalize_title, split_words
 
 UNKNOWN_ROLE = "unknown"
+# Head words and rank phrases that name no occupation by themselves; any specific phrase beats them.
+GENERIC_PHRASES = frozenset(
+    (
+        "analyst",
+        "manager",
+        "engineer",
+        "director",
+        "specialist",
+        "consultant",
+        "associate",
+        "coordinator",
+        "assistant",
+        "administrator",
+        "officer",
+        "advisor",
+        "adviser",
+        "developer",
+        "scientist",
+        "technician",
+        "executive",
+        "president",
+        "vice president",
+        "partner",
+        "principal",
+        "chief",
+        "head",
+        "senior manager",
+        "senior director",
+        "associate director",
+        "assistant director",
+        "deputy director",
+        "senior analyst",
+        "owner",
+        "founder",
+        "engineering",
+        "data",
+        "ai",
+        "machine learning",
+        "product",
+        "operations",
+        "administrative",
+        "creative",
+    )
+)
 TYPO_CUTOFF = 88.0
 FUZZY_CUTOFF = 88.0
 
@@ -74,11 +118,15 @@ def role_info(family: str) -> RoleFamily | None:
     return _roles().families.get(family)
 
 
+def _weight(phrase: str, n_tokens: int) -> float:
+    return 0.5 if phrase in GENERIC_PHRASES else float(n_tokens)
+
+
 def _best(words: str) -> str | None:
     hits = _roles().matcher.all_hits(words)
     if not hits:
         return None
-    best = max(hits, key=lambda h: (h.end - h.start, len(h.phrase), h.end))
+    best = max(hits, key=lambda h: (_weight(h.phrase, h.end - h.start), len(h.phrase), h.end))
     return best.value
 
 
