@@ -1,4 +1,4 @@
-"""Scores of the extractors on hand-labelled gold files; one scorer for the tests and the benchmark."""
+"""Scores of the extractors on hand-labelled gold files; one scorer for tests and benchmark."""
 
 from __future__ import annotations
 
