@@ -13,6 +13,7 @@ import numpy as np
 from features.interpret import Interpretation, interpret
 from features.pipeline import JobFeatures, Records, interpret_all
 from features.schema import JobRecord
+from models.baselines import Baseline
 from models.explain import drivers
 from models.quantile import QuantileModel
 
@@ -39,7 +40,7 @@ class SalaryModel:
     """Everything needed to turn a JobRecord into a salary range, in one picklable object."""
 
     def __init__(
-        self, features: JobFeatures, model: QuantileModel, metadata: dict[str, Any] | None = None
+        self, features: JobFeatures, model: QuantileModel | Baseline, metadata: dict[str, Any] | None = None
     ) -> None:
         self.features = features
         self.model = model
@@ -86,7 +87,7 @@ class SalaryModel:
         for row, line in zip(rows, values, strict=True):
             warnings = list(row.warnings)
             out.append(Estimate({n: float(v) for n, v in zip(names, line, strict=True)}, row, warnings))
-        if explain:
+        if explain and isinstance(self.model, QuantileModel):
             contrib, baseline = self.model.contributions(X)
             feature_names = list(self.features.get_feature_names_out())
             for estimate, row, line, base in zip(out, rows, contrib, baseline, strict=True):

@@ -23,7 +23,7 @@ def factor_of(name: str, row: Interpretation) -> str:
         return f"skill: {skill}" if skill in row.skills else "skills not listed"
     if name.startswith(TITLE_PREFIX):
         return "title wording"
-    if name in ("country", "region"):
+    if name in ("country", "region", "metro", "city"):
         where = "/".join(p for p in (row.country, row.region) if p) or "not stated"
         return f"location: {where}"
     if name in ("remote", "remote_ratio"):
@@ -32,6 +32,7 @@ def factor_of(name: str, row: Interpretation) -> str:
     labels: dict[str, tuple[str, Any]] = {
         "seniority_rank": ("seniority", row.seniority),
         "role": ("role", row.role),
+        "role_group": ("role", row.role),
         "company_size_rank": ("company size", row.company_size),
         "employment_type": ("employment type", row.employment_type),
         "experience_level": ("experience level", row.experience_level),
@@ -39,6 +40,8 @@ def factor_of(name: str, row: Interpretation) -> str:
     }
     if name == "years_experience":
         return f"experience: {_years(row.years_experience)}"
+    if name == "skill_count":
+        return f"number of skills: {len(row.skills)}"
     if name in labels:
         label, value = labels[name]
         return f"{label}: {'not stated' if value is None else value}"

@@ -25,6 +25,16 @@ TrackingOpt = Annotated[
         "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or ./mlflow.db)."
     ),
 ]
+ModelKindOpt = Annotated[
+    str,
+    typer.Option("--model-kind", help="lightgbm, or a baseline: global_median, group_median, ridge."),
+]
+TunedOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tuned-params", help="Tuned parameters JSON (default: tuned_params.json beside the tracking store)."
+    ),
+]
 
 
 @app.command()
@@ -40,6 +50,8 @@ def train(
         bool, typer.Option(help="Register the model version in the registry.")
     ] = True,
     tracking_uri: TrackingOpt = None,
+    model_kind: ModelKindOpt = "lightgbm",
+    tuned_params: TunedOpt = None,
 ) -> None:
     """Train a model bundle on a dataset, log it to MLflow and register it."""
     from training.train import TrainConfig
@@ -55,6 +67,8 @@ def train(
                 temporal=not random_split,
                 register=register,
                 tracking_uri=tracking_uri,
+                model_kind=model_kind,
+                tuned_params=tuned_params,
             )
         )
     except ValueError as exc:
@@ -69,6 +83,38 @@ def train(
     if result.version:
         note = " (now champion)" if result.became_champion else ""
         typer.echo(f"registered salary-estimator version {result.version}{note}")
+
+
+@app.command()
+def tune(
+    source: SourceOpt = "demo",
+    data: DataOpt = None,
+    trials: Annotated[int, typer.Option(help="Optuna trials, each a nested MLflow run.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed for the split, the validation slice and the sampler.")] = 42,
+    random_split: Annotated[
+        bool, typer.Option("--random-split", help="Force a seeded random split.")
+    ] = False,
+    tracking_uri: TrackingOpt = None,
+    out: TunedOpt = None,
+) -> None:
+    """Tune the LightGBM parameters on a validation slice of the training rows; train picks them up."""
+    from training.train import TrainConfig
+    from training.tune import tune as run_tuning
+
+    try:
+        result = run_tuning(
+            TrainConfig(
+                source=source, data=data, seed=seed, temporal=not random_split, tracking_uri=tracking_uri
+            ),
+            trials=trials,
+            out=out,
+        )
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(f"best validation MAE {result.best_mae:,.0f} in {result.trials} trials, run {result.run_id}")
+    typer.echo(f"  {result.best_params} with {result.num_boost_round} rounds")
+    typer.echo(f"saved to {result.path}; `salary train --source {source}` uses them")
 
 
 @app.command()
@@ -135,3 +181,45 @@ def data_fetch(
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(code=2) from exc
     typer.echo(f"downloaded {name} to {path}")
+
+
+@app.command()
+def retrain(
+    source: SourceOpt = "demo",
+    data: DataOpt = None,
+    seed: Annotated[int, typer.Option(help="Seed for the split and the boosters.")] = 42,
+    rounds: Annotated[int, typer.Option(help="Boosting rounds per quantile.")] = 400,
+    random_split: Annotated[
+        bool, typer.Option("--random-split", help="Force a seeded random split.")
+    ] = False,
+    mae_tolerance: Annotated[
+        float, typer.Option(help="How much worse (relative) the challenger's MAE may be: 0.02 = 2%.")
+    ] = 0.02,
+    coverage_min: Annotated[float, typer.Option(help="Lowest acceptable P10-P90 coverage.")] = 0.70,
+    coverage_max: Annotated[float, typer.Option(help="Highest acceptable P10-P90 coverage.")] = 0.90,
+    lock_file: Annotated[
+        Path | None, typer.Option(help="Lock file (default: one per tracking store in the temp folder).")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why this retrain runs; kept in the alias log.")] = "retrain",
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Train a challenger, compare it with the champion on the same evaluation set, promote if it passes.
+
+    Exit codes: 0 promoted, 1 champion kept (gate failed), 2 failed (champion untouched),
+    3 another retrain holds the lock.
+    """
+    from training.retrain import Gate
+    from training.retrain import retrain as run_retrain
+    from training.train import TrainConfig
+
+    config = TrainConfig(
+        source=source, data=data, seed=seed, num_boost_round=rounds, temporal=not random_split,
+        tracking_uri=tracking_uri,
+    )
+    result = run_retrain(config, Gate(mae_tolerance, coverage_min, coverage_max), lock_file, reason)
+    if result.comparison is not None:
+        typer.echo(result.comparison.to_string(float_format=lambda v: f"{v:,.4f}"))
+    if result.challenger is not None:
+        typer.echo(f"evaluation digest {result.challenger.eval_digest}; run {result.challenger.run_id}")
+    typer.secho(result.message, fg="green" if result.outcome == 0 else "red", err=result.outcome >= 2)
+    raise typer.Exit(code=int(result.outcome))

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pytest
+
 from models.bundle import SalaryModel
-from training.sources.demo import PREMIUM_SKILL
+from training.sources.base import TARGET
+from training.sources.demo import PREMIUM_SKILL, generate_demo
 
 BASE: dict[str, Any] = {
     "title": "Data Engineer",
@@ -15,6 +20,21 @@ BASE: dict[str, Any] = {
     "company_size": "M",
     "work_year": 2023,
 }
+VARIED: list[dict[str, Any]] = [
+    BASE,
+    {"title": "Senior Machine Learning Engineer", "skills": ["PyTorch"], "location": "San Francisco, CA"},
+    {"title": "junior data analyst", "location": "Bengaluru, India", "company_size": "S"},
+    {
+        "title": "Staff Software Engineer",
+        "skills": ["Rust", "Go"],
+        "location": "London, UK",
+        "work_year": 2021,
+    },
+    {"title": "Principal Product Manager", "location": "Remote - US", "company_size": "L"},
+    {"title": "Astronaut Chef"},
+    {},
+]
+YEARS_GRID = np.arange(0.0, 31.0, 0.5)
 
 
 def p50(bundle: SalaryModel, **changes: Any) -> float:
@@ -33,10 +53,37 @@ def test_premium_skill_raises_p50(demo_bundle: SalaryModel) -> None:
 
 
 def test_location_effect_has_planted_direction(demo_bundle: SalaryModel) -> None:
-    assert p50(demo_bundle, location="San Francisco, CA") > p50(
-        demo_bundle, location="Bengaluru, India"
-    )
+    assert p50(demo_bundle, location="San Francisco, CA") > p50(demo_bundle, location="Bengaluru, India")
 
 
-def test_title_casing_and_whitespace_do_not_change_estimate(demo_bundle: SalaryModel) -> None:
-    assert p50(demo_bundle, title="  data ENGINEER ") == p50(demo_bundle)
+@pytest.mark.parametrize("title", ["  data ENGINEER ", "DATA ENGINEER", "data engineer", "\tData Engineer\n"])
+def test_title_casing_and_whitespace_do_not_change_estimate(demo_bundle: SalaryModel, title: str) -> None:
+    assert demo_bundle.estimate({**BASE, "title": title}).quantiles == demo_bundle.estimate(BASE).quantiles
+
+
+@pytest.mark.parametrize("record", VARIED)
+def test_more_experience_never_lowers_any_quantile(demo_bundle: SalaryModel, record: dict[str, Any]) -> None:
+    grid = demo_bundle.predict([{**record, "years_experience": float(y)} for y in YEARS_GRID])
+    assert np.all(np.diff(grid[:, 2]) >= 0), "P50 fell as experience grew"
+    assert np.all(np.diff(grid, axis=0) >= 0), "a quantile fell as experience grew"
+
+
+def test_quantiles_are_ordered_on_odd_and_ordinary_records(
+    demo_bundle: SalaryModel, demo_frame: pd.DataFrame
+) -> None:
+    odd = [{**r, "years_experience": y} for r in VARIED for y in (0.0, 45.0, None)]
+    odd += [{**BASE, "work_year": y} for y in (1990, 2030)]
+    preds = np.vstack([demo_bundle.predict(odd), demo_bundle.predict(demo_frame.head(300))])
+    assert np.all(np.diff(preds, axis=1) >= 0)
+
+
+def test_a_year_after_the_data_is_not_stuck_at_the_last_level(demo_bundle: SalaryModel) -> None:
+    assert p50(demo_bundle, work_year=2026) > p50(demo_bundle, work_year=2024)
+
+
+def test_intervals_cover_fresh_demo_draws_near_nominal(demo_bundle: SalaryModel) -> None:
+    fresh = generate_demo(n=1500, seed=99)
+    preds = demo_bundle.predict(fresh)
+    y = fresh[TARGET].to_numpy(dtype=float)
+    assert 0.72 <= np.mean((y >= preds[:, 0]) & (y <= preds[:, 4])) <= 0.88
+    assert 0.42 <= np.mean((y >= preds[:, 1]) & (y <= preds[:, 3])) <= 0.58
