@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-from conftest import shared_data_file
+import pytest
+from data_files import shared_data_file
 
 from training.cleaning import clean
 from training.sources import get_source
@@ -60,6 +61,7 @@ def test_unknown_source_gets_salary_rules_only() -> None:
     assert len(out) == 2 and report.dropped == {}
 
 
+@pytest.mark.realdata
 def test_real_stackoverflow_absurd_answers_are_dropped() -> None:
     path = shared_data_file("stackoverflow/so2023_us.csv")
     out, report = clean(get_source("stackoverflow").read(path).frame, "stackoverflow")

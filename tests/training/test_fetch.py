@@ -10,7 +10,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from data_files import FIXTURES
 
 from training.fetch import CACHE_ENV, fetch_dataset, resolve_cache_dir
 from training.sources import get_source

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import FIXTURES, shared_data_file
+from data_files import FIXTURES, shared_data_file
 
 from features.schema import JOB_RECORD_FIELDS, record_from_mapping
 from training.sources import SOURCES, get_source

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import FIXTURES, shared_data_file
+from data_files import FIXTURES, shared_data_file
 
 from training.currency import usd_per_unit
 from training.sources import get_source

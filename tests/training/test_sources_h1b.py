@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES, shared_data_file
+from data_files import FIXTURES, shared_data_file
 
 from training.sources import get_source
 from training.sources.base import TARGET

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import FIXTURES, shared_data_file
+from data_files import FIXTURES, shared_data_file
 
 from training.sources import get_source
 from training.sources.base import TARGET
