@@ -1,0 +1,185 @@
+"""Hot reload against a real registry: bad versions never serve, and a moving alias drops no request."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from mlflow.tracking import MlflowClient
+
+from models import registry
+from serving.app import create_app
+from serving.settings import Settings
+from training.sources.demo import write_demo
+from training.train import TrainConfig, train
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RECORD = {"title": "Senior Data Scientist", "location": "Austin, TX", "years_experience": 4}
+
+
+def wait_for(condition: Callable[[], bool], what: str, limit_s: float = 120.0) -> None:
+    """Poll until `condition` holds; the limit only stops a hung test, it is not a speed goal."""
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def registry_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local store with two trained versions of the model; version 1 is champion."""
+    root = tmp_path_factory.mktemp("registry")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        csv = write_demo(root / "demo.csv", n=1200, seed=5)
+        for seed in (1, 2):
+            train(TrainConfig(source="demo", data=csv, seed=seed, num_boost_round=25, tracking_uri=uri))
+        yield uri
+
+
+@pytest.fixture()
+def move_alias(registry_store: str) -> Iterator[Callable[[str], None]]:
+    """Point the champion alias at a version; it is back on version 1 after the test."""
+    registry.configure(registry_store)
+    client = MlflowClient()
+
+    def move(version: str) -> None:
+        client.set_registered_model_alias(registry.MODEL_NAME, registry.CHAMPION, version)
+
+    yield move
+    move("1")
+
+
+def test_a_version_that_fails_to_load_never_replaces_the_served_one(
+    registry_store: str,
+    move_alias: Callable[[str], None],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    broken = MlflowClient().create_model_version(registry.MODEL_NAME, source=str(empty))
+    settings = Settings(tracking_uri=registry_store, reload_interval_s=0.1)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/v1/model").json()["version"] == "1"
+        move_alias(str(broken.version))
+        wait_for(
+            lambda: "salary_model_reload_failures_total 0.0" not in client.get("/metrics").text, "a failure"
+        )
+        response = client.post("/v1/estimates", json=RECORD)
+        assert response.status_code == 200
+        assert response.json()["model"]["version"] == "1"
+        assert client.get("/readyz").json()["model_version"] == "1"
+        assert f"could not load {registry.alias_uri()} (serving version 1)" in caplog.text
+        move_alias("2")
+        wait_for(lambda: client.get("/readyz").json()["model_version"] == "2", "version 2")
+        model = client.get("/v1/model").json()
+    assert model["training"]["source"] == "demo"
+    assert model["training"]["rows_train"] > 0
+    assert model["metrics"]["mae"] > 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture()
+def server(registry_store: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """uvicorn in its own process on a free port, following the champion alias every 0.5 s."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "SALARY_TRACKING_URI": registry_store,
+        "SALARY_MODEL_URI": registry.alias_uri(),
+        "SALARY_RELOAD_INTERVAL_S": "0.5",
+    }
+    command = [sys.executable, "-m", "uvicorn", "serving.main:create_app", "--factory"]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            return httpx.get(f"{base}/readyz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_for(ready, "the server to be ready")
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.slow
+def test_moving_the_alias_under_load_fails_no_request(
+    server: tuple[str, subprocess.Popen[str]], move_alias: Callable[[str], None]
+) -> None:
+    base, process = server
+    stop = threading.Event()
+    answers: list[tuple[int, str | None]] = []
+    errors: list[BaseException] = []
+
+    def hammer() -> None:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            while not stop.is_set():
+                try:
+                    response = http.post("/v1/estimates", json=RECORD)
+                    version = response.json()["model"]["version"] if response.status_code == 200 else None
+                    answers.append((response.status_code, version))
+                except Exception as exc:  # any transport error is a failed request
+                    errors.append(exc)
+
+    def seen_since(start: int, version: str) -> bool:
+        return any(v == version for _, v in answers[start:])
+
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(4):
+            pool.submit(hammer)
+        try:
+            wait_for(lambda: seen_since(0, "1"), "answers from version 1")
+            move_alias("2")
+            wait_for(lambda: seen_since(0, "2"), "answers from version 2")
+            mark = len(answers)
+            move_alias("1")
+            wait_for(lambda: seen_since(mark, "1"), "answers from version 1 again")
+        finally:
+            stop.set()
+
+    assert not errors
+    assert {status for status, _ in answers} == {200}
+    assert {version for _, version in answers} == {"1", "2"}
+    metrics = httpx.get(f"{base}/metrics").text
+    assert "salary_model_reloads_total 3.0" in metrics
+    assert "salary_model_reload_failures_total 0.0" in metrics
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert "Traceback" not in output
