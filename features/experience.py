@@ -33,38 +33,37 @@ _NUMBER_WORDS = {
     "thirty": 30,
     "forty": 40,
 }
-_WORDS = re.compile(r"\b(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b")
-_NUM = r"(\d{1,2}(?:\.\d)?)"
+_NUM = r"(\d{1,2}(?:\.\d)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
 _UNIT = r"\s*\+?\s*(?:\(\s*\d{1,2}\s*\)\s*)?(?:years?|yrs?|yoe)\b"
 _YEARS = re.compile(
-    rf"(?P<less>less than|under|fewer than|up to)?\s*{_NUM}\s*(?:(?:-|–|—|to)\s*{_NUM})?{_UNIT}"
+    rf"\b{_NUM}\s*(?:(?:-|–|—|to)\s*{_NUM})?{_UNIT}"
     r"(?P<tail>\s*(?:or less|or fewer|or more|\+|and above|and up))?"
 )
+_LESS = re.compile(r"(?:less than|under|fewer than|up to)\s*$")
 _NOT_EXPERIENCE = re.compile(r"\s*(?:ago|old|of age|in business|history|warranty|guarantee)")
 _EXPERIENCE_WORD = re.compile(
     r"experience|exp\b|background|working|professional|industry|track record"
 )
-_LEVEL_PHRASES = (
-    ("executive", re.compile(r"\b(executive[- ]level|c[- ]suite|c[- ]level)\b")),
-    (
-        "senior",
-        re.compile(r"\b(senior[- ]level|seasoned|highly experienced|extensive experience)\b"),
-    ),
-    ("mid", re.compile(r"\b(mid[- ]level|mid[- ]career|intermediate[- ]level)\b")),
-    (
-        "entry",
-        re.compile(
-            r"\b(entry[- ]level|new grads?|recent graduates?"
-            r"|no (?:prior )?experience (?:required|needed)|early[- ]career|junior[- ]level"
-            r"|graduate (?:role|programme|program))\b"
-        ),
-    ),
+_LEVELS = re.compile(
+    r"\b(?:(?P<executive>executive[- ]level|c[- ]suite|c[- ]level)"
+    r"|(?P<senior>senior[- ]level|seasoned|highly experienced|extensive experience)"
+    r"|(?P<mid>mid[- ]level|mid[- ]career|intermediate[- ]level)"
+    r"|(?P<entry>entry[- ]level|new grads?|recent graduates?"
+    r"|no (?:prior )?experience (?:required|needed)|early[- ]career|junior[- ]level"
+    r"|graduate (?:role|programme|program)))\b"
 )
+_LEVEL_ORDER = ("executive", "senior", "mid", "entry")
+# Every phrase in _LEVELS contains one of these; the regex only runs near them.
+_LEVEL_ANCHORS = ("level", "suite", "seasoned", "experience", "career", "grad")
 
 
-def _value(match: re.Match[str]) -> float | None:
-    low = float(match.group(2))
-    high = float(match.group(3)) if match.group(3) else None
+def _number(text: str) -> float:
+    return float(_NUMBER_WORDS.get(text, text))
+
+
+def _value(match: re.Match[str], lowered: str) -> float | None:
+    low = _number(match.group(1))
+    high = _number(match.group(2)) if match.group(2) else None
     tail = (match.group("tail") or "").strip()
     if high is not None:
         if high < low or high > MAX_YEARS:
@@ -72,7 +71,9 @@ def _value(match: re.Match[str]) -> float | None:
         return (low + high) / 2
     if low > MAX_YEARS:
         return None
-    if match.group("less") or tail in ("or less", "or fewer"):
+    if tail in ("or less", "or fewer") or _LESS.search(
+        lowered, max(0, match.start() - 14), match.start()
+    ):
         return low / 2
     return low
 
@@ -81,10 +82,12 @@ def parse_years(text: str | None) -> float | None:
     """The years of experience a phrase states; a range gives its midpoint, '1 year or less' 0.5."""
     if not text:
         return None
-    lowered = _WORDS.sub(lambda m: str(_NUMBER_WORDS[m.group(1)]), fold(text[:20_000]))
+    lowered = fold(text[:20_000])
+    if "y" not in lowered:
+        return None
     first: float | None = None
     for match in _YEARS.finditer(lowered):
-        value = _value(match)
+        value = _value(match, lowered)
         if value is None or _NOT_EXPERIENCE.match(lowered, match.end()):
             continue
         if first is None:
@@ -95,12 +98,25 @@ def parse_years(text: str | None) -> float | None:
     return first
 
 
+def _windows(lowered: str) -> list[str]:
+    windows = []
+    for anchor in _LEVEL_ANCHORS:
+        at = lowered.find(anchor)
+        while at != -1:
+            windows.append(lowered[max(0, at - 30) : at + 40])
+            at = lowered.find(anchor, at + 1)
+    return windows
+
+
 def parse_experience_level(text: str | None) -> str | None:
     """entry, mid, senior or executive when a text states a level in words but no number."""
     if not text:
         return None
-    lowered = fold(text[:20_000])
-    for level, pattern in _LEVEL_PHRASES:
-        if pattern.search(lowered):
-            return level
-    return None
+    found = {
+        k
+        for window in _windows(fold(text[:20_000]))
+        for m in _LEVELS.finditer(window)
+        for k, v in m.groupdict().items()
+        if v
+    }
+    return next((level for level in _LEVEL_ORDER if level in found), None)

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 import ahocorasick
 
 V = TypeVar("V")
 
 
-@dataclass(frozen=True)
-class Hit(Generic[V]):
-    """One phrase found: token span [start, end) in the token list, the phrase and its value."""
+class Hit(NamedTuple, Generic[V]):
+    """One phrase found; offsets index the padded string f' {joined} ' (start is the leading space)."""
 
     start: int
     end: int
     phrase: str
     value: V
+
+    @property
+    def n_tokens(self) -> int:
+        """How many tokens the phrase spans."""
+        return self.phrase.count(" ") + 1
+
+    def token_index(self, joined: str) -> int:
+        """Position of the phrase's first token in the token list `joined` was built from."""
+        return joined.count(" ", 0, max(self.start - 1, 0)) + (1 if self.start > 0 else 0)
 
 
 class PhraseMatcher(Generic[V]):
@@ -38,17 +45,14 @@ class PhraseMatcher(Generic[V]):
         """Every match, overlapping ones included; `joined` is tokens separated by single spaces."""
         if self.empty or not joined:
             return []
-        padded = f" {joined} "
-        hits: list[Hit[V]] = []
-        for end_char, (phrase, value) in self._automaton.iter(padded):
-            start_char = end_char - len(phrase) - 1
-            start = padded.count(" ", 0, start_char + 1) - 1
-            hits.append(Hit(start, start + phrase.count(" ") + 1, phrase, value))
-        return hits
+        return [
+            Hit(end - len(phrase) - 1, end, phrase, value)
+            for end, (phrase, value) in self._automaton.iter(f" {joined} ")
+        ]
 
     def longest_hits(self, joined: str) -> list[Hit[V]]:
         """Non-overlapping matches, the longest phrase first at each position, left to right."""
-        hits = sorted(self.all_hits(joined), key=lambda h: (h.start, h.start - h.end))
+        hits = sorted(self.all_hits(joined), key=lambda h: (h.start, -h.end))
         chosen: list[Hit[V]] = []
         taken = -1
         for hit in hits:

@@ -126,7 +126,7 @@ def _best(words: str) -> str | None:
     hits = _roles().matcher.all_hits(words)
     if not hits:
         return None
-    best = max(hits, key=lambda h: (_weight(h.phrase, h.end - h.start), len(h.phrase), h.end))
+    best = max(hits, key=lambda h: (_weight(h.phrase, h.n_tokens), len(h.phrase), h.end))
     return best.value
 
 

@@ -111,39 +111,60 @@ def canonical_skills(skills: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def _context_ok(
-    hit: Hit[SkillAlias],
-    text: str,
-    spans: list[tuple[int, int]],
-    words: list[str],
-    bounds: tuple[set[int], set[int]],
-) -> bool:
-    rule = hit.value.rule
-    first, last = spans[hit.start], spans[hit.end - 1]
-    surface = text[first[0] : last[1]]
-    if not any(c.isupper() for c in surface):
-        return False
-    following = words[hit.end] if hit.end < len(words) else ""
-    if rule == "~":
-        return following not in _VERB_FOLLOWERS
-    if rule != "!":
-        return True
-    before = text[max(0, first[0] - 3) : first[0]].rstrip()
-    after = text[last[1] : last[1] + 3].lstrip()
-    if (after and after[0] in "&'’-") or (before and before[-1] in "&'’-"):
-        return False
-    if following in _BLOCK_FOLLOWERS:
-        return False
-    preceding = words[hit.start - 1] if hit.start > 0 else ""
-    starts, ends = bounds
-    return (
-        (before != "" and before[-1] in _LIST_PUNCT)
-        or (after != "" and after[0] in _LIST_PUNCT)
-        or preceding in _BEFORE_WORDS
-        or following in _AFTER_WORDS
-        or (following in _JOINERS and hit.end + 1 in starts)
-        or (preceding in _JOINERS and hit.start - 1 in ends)
-    )
+@lru_cache(maxsize=1024)
+def _surface_pattern(surface: str) -> re.Pattern[str]:
+    """A token as it appears in text: the tokenizer's boundaries, any separator between words."""
+    body = r"[^A-Za-z0-9+#.]+".join(re.escape(part) for part in surface.split(" "))
+    return re.compile(rf"(?<![A-Za-z0-9+#.]){body}(?![A-Za-z0-9+#]|\.[A-Za-z0-9])")
+
+
+class _Context:
+    """The text around hits, in the padded token string's coordinates; spans computed on demand."""
+
+    def __init__(self, plain: str, padded: str, original: str, hits: list[Hit[SkillAlias]]) -> None:
+        self.plain, self.padded, self.original = plain, padded, original
+        self.starts = {h.start for h in hits}
+        self.ends = {h.end for h in hits}
+
+    def locate(self, hit: Hit[SkillAlias]) -> tuple[int, int] | None:
+        """Where in the plain text this hit's surface occurs (the same occurrence, counted)."""
+        surface = self.original[hit.start + 1 : hit.end]
+        nth = self.original.count(f" {surface} ", 0, hit.start + 1)
+        pattern = _surface_pattern(surface)
+        for i, match in enumerate(pattern.finditer(self.plain)):
+            if i == nth:
+                return match.span()
+        return None
+
+    def accepts(self, hit: Hit[SkillAlias]) -> bool:
+        rule, padded = hit.value.rule, self.padded
+        if not any(c.isupper() for c in self.original[hit.start + 1 : hit.end]):
+            return False
+        next_space = padded.find(" ", hit.end + 1)
+        following = padded[hit.end + 1 : next_space] if next_space != -1 else ""
+        if rule == "~":
+            return following not in _VERB_FOLLOWERS
+        if rule != "!":
+            return True
+        if following in _BLOCK_FOLLOWERS:
+            return False
+        preceding = padded[padded.rfind(" ", 0, hit.start) + 1 : hit.start]
+        span = self.locate(hit)
+        if span is None:
+            return False
+        text = self.plain
+        before = text[max(0, span[0] - 3) : span[0]].rstrip()
+        after = text[span[1] : span[1] + 3].lstrip()
+        if (after and after[0] in "&'’-") or (before and before[-1] in "&'’-"):
+            return False
+        return (
+            (before != "" and before[-1] in _LIST_PUNCT)
+            or (after != "" and after[0] in _LIST_PUNCT)
+            or preceding in _BEFORE_WORDS
+            or following in _AFTER_WORDS
+            or (following in _JOINERS and hit.end + len(following) + 1 in self.starts)
+            or (preceding in _JOINERS and hit.start - len(preceding) - 1 in self.ends)
+        )
 
 
 def find_skills(text: str | None) -> list[str]:
@@ -151,18 +172,20 @@ def find_skills(text: str | None) -> list[str]:
     if not text:
         return []
     plain = to_ascii(text)
-    matches = _TOKEN.finditer(plain)
-    spans = [m.span() for m in matches]
-    if not spans:
+    original = " ".join(_TOKEN.findall(plain))
+    if not original:
         return []
-    lowered = plain.lower()
-    words = [lowered[a:b] for a, b in spans]
+    joined = original.lower()
     _, _, matcher = _taxonomy()
+    hits = matcher.longest_hits(joined)
     seen: dict[str, None] = {}
-    hits = matcher.longest_hits(" ".join(words))
-    bounds = ({h.start for h in hits}, {h.end for h in hits})
+    context: _Context | None = None
     for hit in hits:
-        if hit.value.rule and not _context_ok(hit, plain, spans, words, bounds):
-            continue
-        seen.setdefault(hit.value.skill, None)
+        alias = hit.value
+        if alias.rule:
+            if context is None:
+                context = _Context(plain, f" {joined} ", f" {original} ", hits)
+            if not context.accepts(hit):
+                continue
+        seen.setdefault(alias.skill, None)
     return list(seen)
