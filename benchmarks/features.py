@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from features.goldset import score_gold  # noqa: E402
-from features.interpret import interpret  # noqa: E402
 from features.pipeline import JobFeatures  # noqa: E402
 from features.role import extract_role  # noqa: E402
 
@@ -63,7 +62,7 @@ def h1b() -> dict[str, Any] | None:
     ours = frame["JOB_TITLE"].map(lambda t: extract_role(t).soc)
     known = ours.notna()
     return {
-        "rows": int(len(frame)),
+        "rows": len(frame),
         "unknown_share": round(float((~known).mean()), 4),
         "major_group_all": round(float((ours.str[:2] == gov.str[:2]).mean()), 4),
         "full_code_all": round(float((ours == gov).mean()), 4),

@@ -11,7 +11,7 @@ V = TypeVar("V")
 
 
 class Hit(NamedTuple, Generic[V]):
-    """One phrase found; offsets index the padded string f' {joined} ' (start is the leading space)."""
+    """One phrase found; offsets index the padded string " joined " (start: its leading space)."""
 
     start: int
     end: int

@@ -173,3 +173,14 @@ def test_experience_level_from_words() -> None:
     assert parse_experience_level("An entry-level role for new grads") == "entry"
     assert parse_experience_level("We want a seasoned leader") == "senior"
     assert parse_experience_level("Nothing said") is None
+
+
+def test_taxonomy_phrases_and_aliases_are_unique() -> None:
+    phrases = [k for r in read_rows("roles.csv") for k in r["keywords"].split("|")]
+    assert len(phrases) == len(set(phrases))
+    aliases = [
+        a.lstrip("=~!").lower() for r in read_rows("skills.csv") for a in r["aliases"].split("|")
+    ]
+    assert len(aliases) == len(set(aliases))
+    for row in read_rows("locations.csv"):
+        assert len(row["country"]) == 2, row
