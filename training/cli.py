@@ -202,6 +202,8 @@ def retrain(
     ] = None,
     reason: Annotated[str, typer.Option(help="Why this retrain runs; kept in the alias log.")] = "retrain",
     tracking_uri: TrackingOpt = None,
+    model_kind: ModelKindOpt = "lightgbm",
+    tuned_params: TunedOpt = None,
 ) -> None:
     """Train a challenger, compare it with the champion on the same evaluation set, promote if it passes.
 
@@ -214,7 +216,7 @@ def retrain(
 
     config = TrainConfig(
         source=source, data=data, seed=seed, num_boost_round=rounds, temporal=not random_split,
-        tracking_uri=tracking_uri,
+        tracking_uri=tracking_uri, model_kind=model_kind, tuned_params=tuned_params,
     )
     result = run_retrain(config, Gate(mae_tolerance, coverage_min, coverage_max), lock_file, reason)
     if result.comparison is not None:

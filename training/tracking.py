@@ -32,7 +32,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("mlflow", "lightgbm", "scikit-learn", "numpy", "pandas", "salary-service")
 SEGMENT_KINDS = ("role_family", "seniority", "country_group")
 SEGMENT_FLAT_METRICS = ("mae", "coverage_p10_p90")
-DEFAULT_MODEL_KIND = "lightgbm_quantile"
 MAX_PARAM_CHARS = 6000  # MLflow rejects longer parameter values
 
 
@@ -50,7 +49,6 @@ def run_params(config: Any, bundle: SalaryModel, split_kind: str) -> dict[str, s
             out.update({f"{key}.{k}": _flat(v) for k, v in value.items()})
         else:
             out[key] = _flat(value)
-    out.setdefault("model_kind", DEFAULT_MODEL_KIND)
     if isinstance(bundle.model, QuantileModel):
         effective = {**DEFAULT_PARAMS, **(bundle.model.params or {})}
         out.update({f"lgbm_{k}": _flat(v) for k, v in effective.items()})
@@ -97,11 +95,12 @@ def dataset_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def log_dataset(frame: pd.DataFrame, context: str, name: str, digest: str, path: str | Path | None) -> None:
     """Log a frame as a run input whose digest is our own frame digest, so runs match on it."""
     with warnings.catch_warnings():
-        # MLflow registers its local-file source twice and warns that the path is ambiguous.
+        # MLflow registers its local-file source twice and warns that the path is ambiguous, and warns
+        # that integer columns cannot hold missing values: neither matters for a logged dataset.
         warnings.simplefilter("ignore", UserWarning)
         where: dict[str, Any] = {"source": str(path)} if path is not None else {}
         dataset = from_pandas(dataset_frame(frame), targets=TARGET, name=name, digest=digest, **where)
-    mlflow.log_input(dataset, context=context)
+        mlflow.log_input(dataset, context=context)
 
 
 def log_data(report: CleaningReport, path: str | Path | None, rows: Mapping[str, int]) -> None:

@@ -155,7 +155,7 @@ def train(config: TrainConfig) -> TrainResult:
         frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal
     )
     experiment_id = registry.ensure_experiment(config.experiment)
-    run_name = f"{getattr(config, 'model_kind', tracking.DEFAULT_MODEL_KIND)}-{config.source}"
+    run_name = f"{config.model_kind}-{config.source}"
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         tracking.log_inputs(config, split, source.path, report)
         bundle = fit_bundle(split.train, config)

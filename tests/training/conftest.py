@@ -1,0 +1,48 @@
+"""A real `mlflow server` process for the registry and retraining tests, and a small demo dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mlflow_process import MlflowServer
+
+from training.sources.demo import write_demo
+
+
+def _serve(root: Path) -> Iterator[MlflowServer]:
+    server = MlflowServer(root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """One server for a test module; its tests build on each other's registry state."""
+    yield from _serve(tmp_path_factory.mktemp("mlflow-server"))
+
+
+@pytest.fixture()
+def fresh_mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """A server of its own, for a test that stops it."""
+    yield from _serve(tmp_path_factory.mktemp("mlflow-server"))
+
+
+@pytest.fixture()
+def server_store(
+    mlflow_server: MlflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Point MLFLOW_TRACKING_URI at the module's server, from a clean working directory."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+    return mlflow_server.uri
+
+
+@pytest.fixture(scope="module")
+def demo_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic dataset on disk, as `salary retrain --data` reads it."""
+    return write_demo(tmp_path_factory.mktemp("data") / "demo.csv", n=1500, seed=5)

@@ -1,0 +1,95 @@
+"""Train, register, retrain and promote against a real `mlflow server`, including losing it mid-run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+from mlflow_process import MlflowServer
+from typer.testing import CliRunner
+
+import training.train as train_module
+from models import registry
+from training import promote
+from training.cli import app as cli
+from training.retrain import Outcome, retrain
+from training.train import TrainConfig, train
+
+pytestmark = pytest.mark.slow
+
+
+def small(data: Path, rounds: int) -> TrainConfig:
+    """Few rows, few rounds: fast, and the round count sets how good the model is."""
+    return TrainConfig(source="demo", data=data, num_boost_round=rounds, params={"num_threads": 1})
+
+
+def test_train_then_worse_then_better_challenger(
+    server_store: str, demo_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(promote.ACTOR_ENV, "nightly-cron")
+    client = MlflowClient(tracking_uri=server_store)
+    first = train(small(demo_csv, 30))
+    assert (first.version, first.became_champion) == ("1", True)
+
+    worse = CliRunner().invoke(
+        cli,
+        ["retrain", "--data", str(demo_csv), "--rounds", "1", "--lock-file", str(tmp_path / "lock")],
+    )
+    assert worse.exit_code == int(Outcome.KEPT_CHAMPION), worse.output
+    assert "kept champion v1" in worse.output and "worse than champion" in worse.output
+    assert "coverage_p10_p90" in worse.output  # the comparison table is printed
+    assert promote.current_version(registry.CHAMPION) == "1"
+    assert promote.current_version(registry.CHALLENGER) == "2"
+    challenger_run = client.get_run(client.get_model_version(registry.MODEL_NAME, "2").run_id)
+    assert challenger_run.data.tags["eval_digest"] == first.eval_digest
+    assert challenger_run.data.metrics["champion_mae"] == pytest.approx(first.metrics["mae"])
+    assert challenger_run.data.tags["gate"].startswith("failed")
+
+    better = retrain(small(demo_csv, 80), lock_file=tmp_path / "lock", reason="new data")
+    assert better.outcome == Outcome.PROMOTED, better.message
+    assert (better.challenger_version, better.champion_version) == ("3", "3")
+    assert promote.current_version(registry.CHAMPION) == "3"
+    moves = [(m.alias, m.from_version, m.to_version) for m in promote.alias_history()]
+    assert moves == [
+        ("champion", None, "1"),
+        ("challenger", None, "2"),
+        ("challenger", "2", "3"),
+        ("champion", "1", "3"),
+    ]
+    last = promote.alias_history(registry.CHAMPION)[-1]
+    assert last.actor == "nightly-cron" and "new data" in last.reason and first.eval_digest in last.reason
+    assert "alias.champion.set" in client.get_model_version(registry.MODEL_NAME, "3").tags
+    assert "alias.champion.removed" in client.get_model_version(registry.MODEL_NAME, "1").tags
+
+
+def test_losing_the_server_mid_run_fails_clearly_and_leaves_the_champion(
+    fresh_mlflow_server: MlflowServer, demo_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = fresh_mlflow_server
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.uri)
+    first = train(small(demo_csv, 10))
+    lost_uri = server.uri
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    fit = train_module.fit_bundle
+
+    def fit_while_the_server_goes_down(frame, config):  # type: ignore[no-untyped-def]
+        server.stop()
+        return fit(frame, config)
+
+    monkeypatch.setattr(train_module, "fit_bundle", fit_while_the_server_goes_down)
+    result = retrain(small(demo_csv, 10), lock_file=tmp_path / "lock")
+    assert result.outcome == Outcome.FAILED
+    assert f"lost the MLflow tracking server at {lost_uri}" in result.message
+    assert "champion untouched" in result.message
+
+    server.start()  # the same store behind a new port
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.uri)
+    registry.configure()
+    client = MlflowClient(tracking_uri=server.uri)
+    assert promote.current_version(registry.CHAMPION) == first.version
+    assert promote.current_version(registry.CHALLENGER) is None
+    versions = client.search_model_versions(f"name = '{registry.MODEL_NAME}'")
+    assert [v.version for v in versions] == [first.version]
