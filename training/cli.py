@@ -225,3 +225,47 @@ def retrain(
         typer.echo(f"evaluation digest {result.challenger.eval_digest}; run {result.challenger.run_id}")
     typer.secho(result.message, fg="green" if result.outcome == 0 else "red", err=result.outcome >= 2)
     raise typer.Exit(code=int(result.outcome))
+
+
+@app.command()
+def compare(
+    refs: Annotated[
+        list[str] | None,
+        typer.Argument(help="Run ids, version numbers or aliases (default: champion challenger)."),
+    ] = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Print the metrics of runs or registered versions side by side, and the parameters that differ."""
+    from mlflow.exceptions import MlflowException
+
+    from models.registry import CHALLENGER, CHAMPION, configure
+    from training.compare import compare as run_compare
+
+    configure(tracking_uri)
+    try:
+        comparison = run_compare(refs or [CHAMPION, CHALLENGER])
+    except (ValueError, MlflowException) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(comparison.to_text())
+
+
+@app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 5000,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Start the MLflow UI on the same store the other commands use."""
+    import subprocess
+
+    from models.registry import tracking_uri as resolve_uri
+    from training.compare import ui_command
+
+    try:
+        command = ui_command(resolve_uri(tracking_uri), host, port)
+    except ValueError as exc:
+        typer.secho(str(exc), fg="yellow", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(f"MLflow UI on http://{host}:{port} (Ctrl-C stops it)")
+    raise typer.Exit(code=subprocess.call(command))
