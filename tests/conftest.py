@@ -12,18 +12,6 @@ from models.bundle import SalaryModel
 from training.sources.demo import generate_demo
 from training.train import TrainConfig, fit_bundle
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def shared_data_file(relative: str) -> Path:
-    """A file of the real datasets, or skip the test saying why."""
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"real dataset {relative} not found under {SHARED_DATA}")
-    return path
-
 
 @pytest.fixture(scope="session")
 def demo_frame() -> pd.DataFrame:

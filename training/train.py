@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +24,6 @@ from training.sources import SourceFrame, get_source
 from training.sources.base import TARGET
 from training.splits import split_frame
 from training.tuned_params import with_tuned_params
-
-DATA_DIR_ENV = "SALARY_DATA_DIR"
 
 
 @dataclass
@@ -64,17 +61,12 @@ class TrainResult:
     evaluation: pd.DataFrame | None = field(default=None, repr=False)  # the frozen evaluation frame
 
 
-def default_data_root() -> Path:
-    """The folder adapters' default paths are relative to: $SALARY_DATA_DIR, else ../shared/data."""
-    return Path(os.environ.get(DATA_DIR_ENV, Path.cwd().parent / "shared" / "data"))
-
-
 def read_source(source: str, data: Path | None) -> SourceFrame:
     """Run the named adapter on `data`, or on its default file under the data root."""
     adapter = get_source(source)
     path = data
     if path is None and adapter.default_path is not None:
-        path = default_data_root() / adapter.default_path
+        path = adapter.resolve_path(None)
     if path is not None and not path.exists():
         raise ValueError(f"data file {path} for source {source!r} does not exist; pass --data PATH")
     return adapter.read(path)
