@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -36,6 +37,14 @@ SKILL_PREFIX = "skill__"
 TITLE_PREFIX = "title__"
 _SIZE_RANK = {"S": 0.0, "M": 1.0, "L": 2.0}
 _NAN = float("nan")
+# LightGBM rejects JSON punctuation in feature names; skills typed by people may contain it.
+_UNSAFE_NAME = re.compile(r"[^\w .+#/&'()-]")
+
+
+def column_name(prefix: str, value: str) -> str:
+    """A feature name LightGBM accepts for a skill or title word (JSON punctuation replaced)."""
+    return prefix + _UNSAFE_NAME.sub("_", value)
+
 
 Records = pd.DataFrame | Sequence[JobRecord] | Sequence[dict[str, Any]] | Sequence[Interpretation]
 
@@ -47,6 +56,20 @@ def interpret_all(X: Records) -> list[Interpretation]:
     else:
         rows = X
     return [r if isinstance(r, Interpretation) else interpret(r) for r in rows]
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    """Names made distinct by a numeric suffix when sanitising made two of them equal."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        candidate, n = name, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{name}_{n}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
 
 
 class JobFeatures(TransformerMixin, BaseEstimator):
@@ -82,8 +105,8 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         self.feature_names_ = [
             *NUMERIC,
             *CATEGORICAL,
-            *(SKILL_PREFIX + s for s in self.skills_),
-            *(TITLE_PREFIX + t for t in self.title_tokens_),
+            *_unique(column_name(SKILL_PREFIX, s) for s in self.skills_),
+            *(column_name(TITLE_PREFIX, t) for t in self.title_tokens_),
         ]
         self._index()
         self.n_features_in_ = len(CATEGORICAL) + len(NUMERIC)

@@ -60,3 +60,10 @@ def test_demo_inputs_keep_resolving() -> None:
     assert all(r.role != "unknown" for r in rows)
     assert all(r.country is not None for r in rows)
     assert {r.seniority for r in rows} >= {"senior", "staff", "junior"}
+
+
+def test_feature_names_have_no_json_punctuation() -> None:
+    records = [{"title": "Engineer", "skills": ["Linode, now Akamai", 'a"b', "x:y", "x;y"]}] * 2
+    names = list(JobFeatures(min_count=1).fit(records).get_feature_names_out())
+    assert not any(c in name for name in names for c in ',:"[]{}')
+    assert len(names) == len(set(names))
