@@ -30,17 +30,42 @@ DATA = ROOT / ".." / "shared" / "data"
 SKELETON_COMMIT = "6f310ad"
 # SOC 2010 -> 2018 for codes common in the H-1B sample whose number changed (BLS crosswalk).
 SOC_2010_TO_2018 = {
-    "15-1111": "15-1221", "15-1121": "15-1211", "15-1122": "15-1212", "15-1131": "15-1251",
-    "15-1132": "15-1252", "15-1133": "15-1252", "15-1134": "15-1254", "15-1141": "15-1242",
-    "15-1142": "15-1244", "15-1143": "15-1241", "15-1151": "15-1232", "15-1152": "15-1231",
-    "15-1199": "15-1299", "29-1069": "29-1229", "29-1199": "29-1299", "29-2011": "29-2018",
-    "29-2012": "29-2018", "11-9039": "11-9033", "13-1199": "13-1199", "25-2054": "25-2059",
-    "21-1014": "21-1018", "31-1014": "31-1131", "43-4051": "43-4051", "13-1111": "13-1111",
+    "15-1111": "15-1221",
+    "15-1121": "15-1211",
+    "15-1122": "15-1212",
+    "15-1131": "15-1251",
+    "15-1132": "15-1252",
+    "15-1133": "15-1252",
+    "15-1134": "15-1254",
+    "15-1141": "15-1242",
+    "15-1142": "15-1244",
+    "15-1143": "15-1241",
+    "15-1151": "15-1232",
+    "15-1152": "15-1231",
+    "15-1199": "15-1299",
+    "29-1069": "29-1229",
+    "29-1199": "29-1299",
+    "29-2011": "29-2018",
+    "29-2012": "29-2018",
+    "11-9039": "11-9033",
+    "13-1199": "13-1199",
+    "25-2054": "25-2059",
+    "21-1014": "21-1018",
+    "31-1014": "31-1131",
+    "43-4051": "43-4051",
+    "13-1111": "13-1111",
 }
 LGBM_PARAMS: dict[str, Any] = {
-    "n_estimators": 400, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20,
-    "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "random_state": 0,
-    "n_jobs": 2, "verbose": -1,
+    "n_estimators": 400,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_child_samples": 20,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "random_state": 0,
+    "n_jobs": 2,
+    "verbose": -1,
 }
 
 
@@ -145,22 +170,29 @@ def _old_matrices(train: list[dict[str, Any]], test: list[dict[str, Any]]) -> di
     if not worktree.exists():
         subprocess.run(
             ["git", "worktree", "add", "--detach", str(worktree), SKELETON_COMMIT],
-            cwd=ROOT, check=True, capture_output=True,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
         )
     with tempfile.TemporaryDirectory() as tmp:
         data, out = Path(tmp) / "rows.pkl", Path(tmp) / "old.npz"
         pd.to_pickle((train, test), data)
         subprocess.run(
             [sys.executable, "-c", OLD_SCRIPT, str(worktree), str(data), str(out)],
-            check=True, cwd=tmp,
+            check=True,
+            cwd=tmp,
         )
         loaded = np.load(out)
         return {k: loaded[k] for k in loaded.files}
 
 
 def _fit_score(
-    train_x: np.ndarray, test_x: np.ndarray, names: list[str], cats: list[str],
-    y_train: np.ndarray, y_test: np.ndarray,
+    train_x: np.ndarray,
+    test_x: np.ndarray,
+    names: list[str],
+    cats: list[str],
+    y_train: np.ndarray,
+    y_test: np.ndarray,
 ) -> dict[str, float]:
     import lightgbm as lgb
 
@@ -204,13 +236,28 @@ def model_quality(source: str) -> dict[str, Any] | None:
     y_test = split.evaluation["salary_usd"].to_numpy(float)
     new = JobFeatures().fit(train_rows)
     new_names = list(new.get_feature_names_out())
-    result: dict[str, Any] = {"train_rows": len(train_rows), "eval_rows": len(test_rows),
-                              "split": split.kind}
-    result["new"] = _fit_score(new.transform(train_rows), new.transform(test_rows), new_names,
-                               new.categorical_features, y_train, y_test)
+    result: dict[str, Any] = {
+        "train_rows": len(train_rows),
+        "eval_rows": len(test_rows),
+        "split": split.kind,
+    }
+    result["new"] = _fit_score(
+        new.transform(train_rows),
+        new.transform(test_rows),
+        new_names,
+        new.categorical_features,
+        y_train,
+        y_test,
+    )
     old = _old_matrices(train_rows, test_rows)
-    result["old"] = _fit_score(old["train"], old["test"], [str(n) for n in old["names"]],
-                               [str(c) for c in old["cats"]], y_train, y_test)
+    result["old"] = _fit_score(
+        old["train"],
+        old["test"],
+        [str(n) for n in old["names"]],
+        [str(c) for c in old["cats"]],
+        y_train,
+        y_test,
+    )
     return result
 
 
