@@ -11,25 +11,15 @@ from mlflow_process import MlflowServer
 from training.sources.demo import write_demo
 
 
-def _serve(root: Path) -> Iterator[MlflowServer]:
-    server = MlflowServer(root)
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """One server per test module, stopped at its end; tests may stop and restart it."""
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
     server.start()
     try:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    """One server for a test module; its tests build on each other's registry state."""
-    yield from _serve(tmp_path_factory.mktemp("mlflow-server"))
-
-
-@pytest.fixture()
-def fresh_mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    """A server of its own, for a test that stops it."""
-    yield from _serve(tmp_path_factory.mktemp("mlflow-server"))
 
 
 @pytest.fixture()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,7 +47,9 @@ class MlflowServer:
             "--artifacts-destination", str(self.root / "artifacts"),
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
         ]
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.root)
+        self.process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True
+        )
         deadline = time.monotonic() + STARTUP_LIMIT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -60,14 +64,15 @@ class MlflowServer:
         pytest.fail(f"mlflow server did not answer /health within {STARTUP_LIMIT_S}s: {self.log_tail()}")
 
     def stop(self) -> None:
-        """Stop the server and its workers."""
+        """Stop the server with its workers (its own process group), killing it if it lingers."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.terminate()
+        group = os.getpgid(self.process.pid)
+        os.killpg(group, signal.SIGTERM)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(group, signal.SIGKILL)
             self.process.wait()
 
     def log_tail(self) -> str:

@@ -64,32 +64,39 @@ def test_train_then_worse_then_better_challenger(
 
 
 def test_losing_the_server_mid_run_fails_clearly_and_leaves_the_champion(
-    fresh_mlflow_server: MlflowServer, demo_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mlflow_server: MlflowServer, server_store: str, demo_csv: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    server = fresh_mlflow_server
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.uri)
-    first = train(small(demo_csv, 10))
-    lost_uri = server.uri
+    if promote.current_version(registry.CHAMPION) is None:
+        train(small(demo_csv, 10))
+    client = MlflowClient(tracking_uri=server_store)
+    champion = promote.current_version(registry.CHAMPION)
+    challenger = promote.current_version(registry.CHALLENGER)
+    versions = {v.version for v in client.search_model_versions(f"name = '{registry.MODEL_NAME}'")}
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
     fit = train_module.fit_bundle
 
     def fit_while_the_server_goes_down(frame, config):  # type: ignore[no-untyped-def]
-        server.stop()
+        mlflow_server.stop()
         return fit(frame, config)
 
     monkeypatch.setattr(train_module, "fit_bundle", fit_while_the_server_goes_down)
     result = retrain(small(demo_csv, 10), lock_file=tmp_path / "lock")
     assert result.outcome == Outcome.FAILED
-    assert f"lost the MLflow tracking server at {lost_uri}" in result.message
+    assert f"lost the MLflow tracking server at {server_store}" in result.message
     assert "champion untouched" in result.message
 
-    server.start()  # the same store behind a new port
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.uri)
+    mlflow_server.start()  # the same store behind a new port
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
     registry.configure()
-    client = MlflowClient(tracking_uri=server.uri)
-    assert promote.current_version(registry.CHAMPION) == first.version
-    assert promote.current_version(registry.CHALLENGER) is None
-    versions = client.search_model_versions(f"name = '{registry.MODEL_NAME}'")
-    assert [v.version for v in versions] == [first.version]
+    client = MlflowClient(tracking_uri=mlflow_server.uri)
+    assert promote.current_version(registry.CHAMPION) == champion
+    assert promote.current_version(registry.CHALLENGER) == challenger
+    after = {v.version for v in client.search_model_versions(f"name = '{registry.MODEL_NAME}'")}
+    assert after == versions  # nothing half-registered
+    interrupted = client.search_runs(
+        [client.get_experiment_by_name(registry.EXPERIMENT).experiment_id],
+        order_by=["attributes.start_time DESC"], max_results=1,
+    )[0]
+    assert interrupted.info.status == "RUNNING"  # the server went away before it could be told
