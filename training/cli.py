@@ -25,6 +25,9 @@ TrackingOpt = Annotated[
         "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or ./mlflow.db)."
     ),
 ]
+SeedOpt = Annotated[int, typer.Option(help="Seed for the split and the boosters.")]
+RoundsOpt = Annotated[int, typer.Option(help="Boosting rounds per quantile.")]
+RandomSplitOpt = Annotated[bool, typer.Option("--random-split", help="Force a seeded random split.")]
 ModelKindOpt = Annotated[
     str,
     typer.Option("--model-kind", help="lightgbm, or a baseline: global_median, group_median, ridge."),
@@ -41,11 +44,9 @@ TunedOpt = Annotated[
 def train(
     source: SourceOpt = "demo",
     data: DataOpt = None,
-    seed: Annotated[int, typer.Option(help="Seed for the split and the boosters.")] = 42,
-    rounds: Annotated[int, typer.Option(help="Boosting rounds per quantile.")] = 400,
-    random_split: Annotated[
-        bool, typer.Option("--random-split", help="Force a seeded random split.")
-    ] = False,
+    seed: SeedOpt = 42,
+    rounds: RoundsOpt = 400,
+    random_split: RandomSplitOpt = False,
     register: Annotated[
         bool, typer.Option(help="Register the model version in the registry.")
     ] = True,
@@ -187,11 +188,9 @@ def data_fetch(
 def retrain(
     source: SourceOpt = "demo",
     data: DataOpt = None,
-    seed: Annotated[int, typer.Option(help="Seed for the split and the boosters.")] = 42,
-    rounds: Annotated[int, typer.Option(help="Boosting rounds per quantile.")] = 400,
-    random_split: Annotated[
-        bool, typer.Option("--random-split", help="Force a seeded random split.")
-    ] = False,
+    seed: SeedOpt = 42,
+    rounds: RoundsOpt = 400,
+    random_split: RandomSplitOpt = False,
     mae_tolerance: Annotated[
         float, typer.Option(help="How much worse (relative) the challenger's MAE may be: 0.02 = 2%.")
     ] = 0.02,

@@ -73,7 +73,9 @@ class RetrainResult:
 
 def default_lock_file(tracking_uri: str) -> Path:
     """One lock per tracking store on this host, in the temp folder, so cron runs never overlap."""
-    key = hashlib.sha256(tracking_uri.encode()).hexdigest()[:12]
+    remote = tracking_uri.startswith(("http://", "https://"))
+    store = tracking_uri if remote else f"{tracking_uri} in {Path.cwd()}"  # local URIs may be relative
+    key = hashlib.sha256(store.encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"salary-retrain-{key}.lock"
 
 
