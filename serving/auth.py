@@ -15,8 +15,8 @@ _api_key_header = APIKeyHeader(
 )
 
 
-def require_api_key(request: Request, key: Annotated[str | None, Depends(_api_key_header)]) -> None:
-    """Refuse a missing or wrong key with a 401; compare in constant time so keys cannot be guessed."""
+async def require_api_key(request: Request, key: Annotated[str | None, Depends(_api_key_header)]) -> None:
+    """Constant-time compare so keys cannot be guessed; async as it never blocks (sync costs a thread hop)."""
     settings: Settings = request.app.state.settings
     if not settings.api_keys:
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from pydantic import ValidationError
 
 from features.schema import EXAMPLE_RECORD, JobRecord
@@ -53,13 +53,13 @@ api = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)], responses
 ops = APIRouter(tags=["operations"])
 
 
-def get_holder(request: Request) -> ModelHolder:
+async def get_holder(request: Request) -> ModelHolder:
     """The app's model holder, set up by the factory."""
     holder: ModelHolder = request.app.state.holder
     return holder
 
 
-def get_model(holder: Annotated[ModelHolder, Depends(get_holder)]) -> LoadedModel:
+async def get_model(holder: Annotated[ModelHolder, Depends(get_holder)]) -> LoadedModel:
     """The serving model, taken once so a reload mid-request cannot mix two models; 503 while none."""
     model = holder.current
     if model is None:
@@ -67,13 +67,13 @@ def get_model(holder: Annotated[ModelHolder, Depends(get_holder)]) -> LoadedMode
     return model
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was built with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     """The app's own metrics registry."""
     metrics: Metrics = request.app.state.metrics
     return metrics
@@ -106,15 +106,17 @@ def model_ref(model: LoadedModel) -> ModelRef:
     return ModelRef(name=model.name, version=model.version, run_id=model.run_id)
 
 
-def estimate_all(model: LoadedModel, records: Sequence[JobRecord]) -> list[Estimate | ValueError]:
+def estimate_all(
+    model: LoadedModel, records: Sequence[JobRecord], explain: bool
+) -> list[Estimate | ValueError]:
     """One vectorised prediction; if the model refuses the batch, find the records it refuses one by one."""
     try:
-        return list(model.bundle.estimate_many(records, num_threads=1))
+        return list(model.bundle.estimate_many(records, num_threads=1, explain=explain))
     except ValueError:
         out: list[Estimate | ValueError] = []
         for record in records:
             try:
-                out.append(model.bundle.estimate(record, num_threads=1))
+                out.append(model.bundle.estimate(record, num_threads=1, explain=explain))
             except ValueError as exc:
                 out.append(exc)
         return out
@@ -130,10 +132,13 @@ def create_estimate(
     record: Annotated[JobRecord, Body(openapi_examples=RECORD_EXAMPLES)],
     model: ModelDep,
     metrics: MetricsDep,
+    explain: Annotated[
+        bool, Query(description="Compute `drivers`; false skips them (most of the CPU).")
+    ] = True,
 ) -> EstimateResponse:
     """P10-P90 in USD per year, what drove P50, how the input was read and what could not be."""
     try:
-        estimate = model.bundle.estimate(record, num_threads=1)
+        estimate = model.bundle.estimate(record, num_threads=1, explain=explain)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     metrics.estimates.labels(model.version or "local").inc()
@@ -147,7 +152,17 @@ def create_estimate(
     summary="Salary ranges for many jobs",
 )
 def create_estimates(
-    body: BatchRequest, model: ModelDep, settings: SettingsDep, metrics: MetricsDep
+    body: BatchRequest,
+    model: ModelDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    explain: Annotated[
+        bool,
+        Query(
+            description="Compute `drivers` for every record. Off by default: drivers cost several times "
+            "the estimate itself, and a big explained batch would hold up every other request."
+        ),
+    ] = False,
 ) -> BatchResponse:
     """One entry per record in order; a refused record gets its own errors and does not fail the batch."""
     if len(body.records) > settings.max_batch:
@@ -160,7 +175,7 @@ def create_estimates(
         except ValidationError as exc:
             results[index] = BatchItem(index=index, errors=field_errors(exc.errors()))
     ref = model_ref(model)
-    answers = estimate_all(model, [record for _, record in good])
+    answers = estimate_all(model, [record for _, record in good], explain)
     for (index, record), answer in zip(good, answers, strict=True):
         if isinstance(answer, ValueError):
             error = FieldError(loc=[], msg=str(answer), type="value_error")
@@ -190,13 +205,13 @@ def get_model_info(model: ModelDep) -> ModelInfo:
 
 
 @ops.get("/healthz", response_model=Health)
-def healthz() -> Health:
+async def healthz() -> Health:
     """The process is alive (says nothing about the model: restart only on this failing)."""
     return Health(status="ok")
 
 
 @ops.get("/readyz", response_model=Health, responses={503: {"model": Problem}})
-def readyz(holder: HolderDep) -> Health:
+async def readyz(holder: HolderDep) -> Health:
     """A model is loaded and estimates can be served (route traffic only on this passing)."""
     model = holder.current
     if model is None:
@@ -209,6 +224,6 @@ def readyz(holder: HolderDep) -> Health:
     response_class=Response,
     responses={200: {"content": {"text/plain": {"example": "salary_http_requests_total{...} 12.0"}}}},
 )
-def prometheus_metrics(metrics: MetricsDep) -> Response:
+async def prometheus_metrics(metrics: MetricsDep) -> Response:
     """Prometheus metrics of this process: requests, latency, estimates per model version, reloads."""
     return Response(metrics.render(), media_type=metrics.content_type)

@@ -125,13 +125,15 @@ def serve(
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (2 measured best on 2 cores: benchmarks/RESULTS.md).")
+    ] = 2,
     tracking_uri: TrackingOpt = None,
 ) -> None:
     """Serve the estimate API (default model: models:/salary-estimator@champion)."""
     import os
 
-    import uvicorn
+    from serving.run import serve as run_server
 
     if model:
         os.environ["SALARY_MODEL_URI"] = model
@@ -143,7 +145,7 @@ def serve(
         '    -d \'{"title": "Senior Data Scientist", "skills": ["Python", "PyTorch"], '
         '"location": "San Francisco, CA", "years_experience": 6}\''
     )
-    uvicorn.run("serving.main:create_app", factory=True, host=host, port=port, workers=workers)
+    run_server(host, port, workers)
 
 
 @data_app.command("demo")

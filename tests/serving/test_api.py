@@ -98,6 +98,18 @@ def test_batch_answers_good_items_and_names_bad_ones(client: TestClient) -> None
     assert data["results"][0]["estimate"]["interpreted"] == single["interpreted"]
 
 
+def test_drivers_are_on_by_default_for_one_estimate_and_on_request_for_a_batch(client: TestClient) -> None:
+    assert client.post("/v1/estimates", json=SENIOR).json()["drivers"]
+    assert client.post("/v1/estimates?explain=false", json=SENIOR).json()["drivers"] == []
+    batch = {"records": [SENIOR]}
+    assert client.post("/v1/estimates/batch", json=batch).json()["results"][0]["estimate"]["drivers"] == []
+    explained = client.post("/v1/estimates/batch?explain=true", json=batch).json()
+    assert (
+        explained["results"][0]["estimate"]["drivers"]
+        == client.post("/v1/estimates", json=SENIOR).json()["drivers"]
+    )
+
+
 def test_batch_item_with_nan_is_an_item_error(client: TestClient) -> None:
     raw = '{"records": [{"title": "Data Analyst"}, {"remote_ratio": NaN}]}'
     response = client.post("/v1/estimates/batch", content=raw, headers=JSON)

@@ -101,8 +101,8 @@ def free_port() -> int:
 
 
 @pytest.fixture()
-def server(registry_store: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """uvicorn in its own process on a free port, following the champion alias every 0.5 s."""
+def server(registry_store: str, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
+    """`salary serve` (two uvicorn workers) on a free port, following the champion alias every 0.5 s."""
     port = free_port()
     env = {
         **os.environ,
@@ -110,20 +110,17 @@ def server(registry_store: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         "SALARY_MODEL_URI": registry.alias_uri(),
         "SALARY_RELOAD_INTERVAL_S": "0.5",
     }
-    command = [sys.executable, "-m", "uvicorn", "serving.main:create_app", "--factory"]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = tmp_path / "server.log"
+    command = [str(Path(sys.executable).parent / "salary"), "serve", "--port", str(port), "--workers", "2"]
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+        )
     base = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
         if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stdout.read() if process.stdout else ''}")
+            raise AssertionError(f"server exited: {log.read_text()}")
         try:
             return httpx.get(f"{base}/readyz").status_code == 200
         except httpx.TransportError:
@@ -131,7 +128,7 @@ def server(registry_store: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
 
     try:
         wait_for(ready, "the server to be ready")
-        yield base, process
+        yield base, process, log
     finally:
         if process.poll() is None:
             process.kill()
@@ -140,9 +137,9 @@ def server(registry_store: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
 
 @pytest.mark.slow
 def test_moving_the_alias_under_load_fails_no_request(
-    server: tuple[str, subprocess.Popen[str]], move_alias: Callable[[str], None]
+    server: tuple[str, subprocess.Popen[str], Path], move_alias: Callable[[str], None]
 ) -> None:
-    base, process = server
+    base, process, log = server
     stop = threading.Event()
     answers: list[tuple[int, str | None]] = []
     errors: list[BaseException] = []
@@ -176,10 +173,10 @@ def test_moving_the_alias_under_load_fails_no_request(
     assert not errors
     assert {status for status, _ in answers} == {200}
     assert {version for _, version in answers} == {"1", "2"}
-    metrics = httpx.get(f"{base}/metrics").text
-    assert "salary_model_reloads_total 3.0" in metrics
-    assert "salary_model_reload_failures_total 0.0" in metrics
+    # Metrics add up over both workers: each loaded version 1 at startup, then followed both moves.
+    wait_for(lambda: "salary_model_reloads_total 6.0" in httpx.get(f"{base}/metrics").text, "six loads")
+    assert "salary_model_reload_failures_total 0.0" in httpx.get(f"{base}/metrics").text
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=60)
+    process.wait(timeout=60)
     assert process.returncode == 0
-    assert "Traceback" not in output
+    assert "Traceback" not in log.read_text()
