@@ -6,6 +6,7 @@ records, saves, loads, logs to MLflow and goes through the evaluation loop exact
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -138,8 +139,10 @@ class RidgeBaseline(Baseline):
         taken = {*self.one_hot_columns_, *self.numeric_columns_}
         self.binary_columns_ = [i for i in range(X.shape[1]) if i not in taken]
         numeric = X[:, self.numeric_columns_]
-        self.numeric_fill_ = np.nan_to_num(np.nanmedian(numeric, axis=0), nan=0.0) if numeric.size else 0.0
-        self.numeric_scale_ = np.nan_to_num(np.nanstd(numeric, axis=0), nan=1.0) + 1e-9
+        with warnings.catch_warnings():  # an all-missing column is expected (e.g. no remote ratio)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.numeric_fill_ = np.nan_to_num(np.nanmedian(numeric, axis=0), nan=0.0)
+            self.numeric_scale_ = np.nan_to_num(np.nanstd(numeric, axis=0), nan=1.0) + 1e-9
         self.encoder_ = OneHotEncoder(handle_unknown="ignore").fit(
             np.nan_to_num(X[:, self.one_hot_columns_], nan=-1.0)
         )

@@ -130,8 +130,10 @@ class QuantileModel:
             cal = np.asarray(calibration, dtype=bool)
             self._fit_parts(X[~cal], y_log[~cal], group_cols)
             raw = self._raw_log(X[cal])
+            # P50 is the point estimate (it minimises MAE) and is left as fitted; shifts calibrate the range.
             self.shifts_ = {
-                q: float(np.quantile(y_log[cal] - raw[:, i], q)) for i, q in enumerate(self.quantiles)
+                q: float(np.quantile(y_log[cal] - raw[:, i], q)) if q != 0.5 else 0.0
+                for i, q in enumerate(self.quantiles)
             }
             self.calibration_ = {"fold": calibration_note or "given", "rows": int(cal.sum())}
         self._fit_parts(X, y_log, group_cols)
