@@ -49,6 +49,8 @@ class Interpretation:
     role_score: float = 0.0
     role_group: str | None = None
     seniority_source: str | None = None
+    industry: str | None = None  # lower-cased free text; the pipeline keeps frequent values only
+    education: str | None = None
 
     def public(self) -> dict[str, Any]:
         """The fields a client sees (no internal tokens)."""
@@ -82,6 +84,11 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _category_text(value: Any) -> str | None:
+    text = _text(value)
+    return " ".join(text.lower().split())[:80] if text else None
 
 
 def _number(value: Any) -> float | None:
@@ -179,4 +186,6 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
         role_score=reading.role.score,
         role_group=reading.group,
         seniority_source=reading.seniority_source,
+        industry=_category_text(row.get("industry")),
+        education=_category_text(row.get("education")),
     )

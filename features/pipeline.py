@@ -23,6 +23,8 @@ CATEGORICAL = (
     "metro",
     "employment_type",
     "experience_level",
+    "industry",
+    "education",
 )
 NUMERIC = (
     "seniority_rank",

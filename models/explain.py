@@ -37,6 +37,8 @@ def factor_of(name: str, row: Interpretation) -> str:
         "employment_type": ("employment type", row.employment_type),
         "experience_level": ("experience level", row.experience_level),
         "work_year": ("work year", row.work_year),
+        "industry": ("industry", row.industry),
+        "education": ("education", row.education),
     }
     if name == "years_experience":
         return f"experience: {_years(row.years_experience)}"
