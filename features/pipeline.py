@@ -152,7 +152,7 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         cats = self.categories_
         role, group, country = cats["role"], cats["role_group"], cats["country"]
         region, metro, employment = cats["region"], cats["metro"], cats["employment_type"]
-        level = cats["experience_level"]
+        level, industry, education = cats["experience_level"], cats["industry"], cats["education"]
         skill_col, token_col = self._skill_col, self._token_col
         default_year = self.default_work_year_
         for i, r in enumerate(rows):
@@ -173,6 +173,8 @@ class JobFeatures(TransformerMixin, BaseEstimator):
                     metro.get(r.metro, _NAN),  # type: ignore[arg-type]
                     employment.get(r.employment_type, _NAN),  # type: ignore[arg-type]
                     level.get(r.experience_level, _NAN),  # type: ignore[arg-type]
+                    industry.get(r.industry, _NAN),  # type: ignore[arg-type]
+                    education.get(r.education, _NAN),  # type: ignore[arg-type]
                 ]
             )
             for s in r.skills:
