@@ -196,6 +196,69 @@ def run(bench: Benchmark) -> tuple[str, pd.DataFrame]:
     return summary, pd.DataFrame(rows)
 
 
+SECTION_CALIBRATION = "## Model quality and calibration (issue 5)"
+ALL_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+MAE_GAIN_TARGET = {"aijobs": 0.03, "stackoverflow": 0.06, "askamanager": 0.15}
+KINDS = ("lightgbm", "global_median", "group_median", "ridge")
+
+
+def floor_mae(evaluation: pd.DataFrame) -> float:
+    """MAE of each evaluation record's own group median over identical feature values (in-sample)."""
+    keys = pd.util.hash_pandas_object(evaluation.drop(columns=[TARGET]).map(repr), index=False)
+    y = evaluation[TARGET].astype(float)
+    return float((y - y.groupby(keys).transform("median")).abs().mean())
+
+
+def run_calibration(bench: Benchmark) -> tuple[str, pd.DataFrame]:
+    """Every model kind of `salary train --model-kind` plus raw LightGBM, all five quantiles."""
+    from dataclasses import replace
+
+    from training.train import TrainConfig, fit_bundle
+
+    split, raw_train, raw_eval, summary = prepare(bench)
+    y = split.evaluation[TARGET].to_numpy(dtype=float)
+    config = TrainConfig(seed=SEED, params={"num_threads": THREADS})
+    rows = []
+    for kind in KINDS:
+        start = time.perf_counter()
+        bundle = fit_bundle(split.train, replace(config, model_kind=kind))
+        metrics = regression_metrics(y, bundle.predict(split.evaluation), ALL_QUANTILES)
+        rows.append({"model": kind, **metrics, "seconds": time.perf_counter() - start})
+        print(f"  {bench.source:<14} {kind:<20} MAE {metrics['mae']:>9,.0f}", flush=True)
+    start = time.perf_counter()
+    raw = raw_lightgbm(split, raw_train.reset_index(drop=True), raw_eval.reset_index(drop=True))
+    rows.append({"model": "LightGBM on raw columns", **regression_metrics(y, raw, QUANTILES),
+                 "seconds": time.perf_counter() - start})
+    table = pd.DataFrame(rows)
+    ours, plain = table["mae"].iloc[0], table["mae"].iloc[-1]
+    gain, target = 1 - ours / plain, MAE_GAIN_TARGET[bench.source]
+    cov80, cov50 = table["coverage_p10_p90"].iloc[0], table["coverage_p25_p75"].iloc[0]
+    checks = [
+        f"MAE {ours:,.0f} vs {plain:,.0f} for LightGBM on raw columns: {gain:+.1%} better "
+        f"(target ≥ {target:.0%}: {'met' if gain >= target else 'NOT met'})",
+        f"P10–P90 coverage {cov80:.1%} (target 78–82%: {'met' if 0.78 <= cov80 <= 0.82 else 'NOT met'})",
+        f"P25–P75 coverage {cov50:.1%} (target 48–52%: {'met' if 0.48 <= cov50 <= 0.52 else 'NOT met'})",
+    ]
+    if bench.temporal:
+        checks.append(f"floor (evaluation records' own group median over identical feature values, "
+                      f"in-sample): MAE {floor_mae(split.evaluation):,.0f}")
+    return summary + "\n\n" + "\n".join(f"- {c}" for c in checks), table
+
+
+def calibration_markdown(table: pd.DataFrame) -> str:
+    """One row per model kind: point error, both intervals' coverage and width."""
+    cols = [("mae", "MAE $", "{:,.0f}"), ("mdape", "MdAPE", "{:.1%}"), ("r2_log", "R² log", "{:.3f}"),
+            ("coverage_p10_p90", "P10–P90 coverage", "{:.1%}"),
+            ("width_p10_p90", "P10–P90 width $", "{:,.0f}"),
+            ("coverage_p25_p75", "P25–P75 coverage", "{:.1%}"),
+            ("width_p25_p75", "P25–P75 width $", "{:,.0f}"), ("seconds", "fit+predict s", "{:.0f}")]
+    lines = ["| model | " + " | ".join(h for _, h, _ in cols) + " |", "|---|" + "---:|" * len(cols)]
+    for _, row in table.iterrows():
+        cells = [fmt.format(row[key]) if pd.notna(row.get(key)) else "–" for key, _, fmt in cols]
+        lines.append(f"| {row['model']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def to_markdown(table: pd.DataFrame) -> str:
     """One row per model with the metrics people compare."""
     cols = [("mae", "MAE $", "{:,.0f}"), ("mdape", "MdAPE", "{:.1%}"), ("r2", "R²", "{:.3f}"),
@@ -212,14 +275,14 @@ def to_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_section(body: str) -> None:
+def write_section(body: str, section: str = SECTION) -> None:
     """Replace only this benchmark's section of RESULTS.md, creating the file if needed."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = text.find(SECTION)
+    start = text.find(section)
     if start == -1:
         text = text.rstrip("\n") + "\n\n" + body
     else:
-        end = text.find("\n## ", start + len(SECTION))
+        end = text.find("\n## ", start + len(section))
         text = text[:start] + body + (text[end + 1:] if end != -1 else "")
     RESULTS.write_text(text.rstrip("\n") + "\n")
 
@@ -229,12 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
     parser.add_argument("--only", choices=[b.source for b in BENCHMARKS], action="append")
+    parser.add_argument("--calibration", action="store_true",
+                        help=f"every model kind, five quantiles: writes {SECTION_CALIBRATION!r}")
     args = parser.parse_args(argv)
     if not DATA_ROOT.exists():
         print(f"skipped: real data not found at {DATA_ROOT} (see its README for the datasets)")
         return 0
+    section = SECTION_CALIBRATION if args.calibration else SECTION
     parts = [
-        SECTION,
+        section,
         "",
         f"Run {dt.date.today().isoformat()} with `.venv/bin/python benchmarks/quality.py` on "
         f"{platform.machine()} Linux, 2 cores, 24 GiB; {THREADS} LightGBM threads; seed {SEED}. "
@@ -242,16 +308,23 @@ def main(argv: list[str] | None = None) -> int:
         "adapters and cleaning. Quantiles P10/P50/P90; point metrics use P50. Amounts in USD.",
         "",
     ]
+    if args.calibration:
+        parts[2] = parts[2].replace("Quantiles P10/P50/P90", "Quantiles P10/P25/P50/P75/P90 (raw LightGBM: "
+                                    "P10/P50/P90, as in issue 4)")
     for bench in BENCHMARKS:
         if args.only and bench.source not in args.only:
             continue
         print(f"{bench.source}:", flush=True)
-        summary, table = run(bench)
-        parts += [f"### {bench.source}", "", summary, "", to_markdown(table), ""]
+        if args.calibration:
+            summary, table = run_calibration(bench)
+            parts += [f"### {bench.source}", "", summary, "", calibration_markdown(table), ""]
+        else:
+            summary, table = run(bench)
+            parts += [f"### {bench.source}", "", summary, "", to_markdown(table), ""]
     body = "\n".join(parts)
     print(body)
     if not args.no_write:
-        write_section(body)
+        write_section(body, section)
     return 0
 
 
