@@ -130,7 +130,8 @@ def _log_decision(run_id: str, table: pd.DataFrame, champion: dict[str, float] |
 def _retrain(config: TrainConfig, gate: Gate, reason: str) -> RetrainResult:
     champion_version = promote.current_version(registry.CHAMPION)
     challenger = train(replace(config, register=False))
-    assert challenger.evaluation is not None
+    if challenger.evaluation is None:
+        raise ValueError(f"run {challenger.run_id} kept no evaluation frame to score the champion on")
     champion = None
     if champion_version is not None:
         champion = evaluate_bundle(load_version(champion_version), challenger.evaluation)

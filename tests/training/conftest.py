@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from mlflow_process import MlflowServer
 
+from models import registry
 from training.sources.demo import write_demo
 
 
@@ -29,6 +30,7 @@ def server_store(
     """Point MLFLOW_TRACKING_URI at the module's server, from a clean working directory."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+    registry.configure()
     return mlflow_server.uri
 
 
@@ -41,7 +43,6 @@ def demo_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def two_model_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A local store with a LightGBM champion (v1) and a group-median challenger (v2) on the same data."""
-    from models import registry
     from training import promote
     from training.train import TrainConfig, train
 
@@ -61,4 +62,5 @@ def in_two_model_store(two_model_store: Path, monkeypatch: pytest.MonkeyPatch) -
     """Run a test from the two-model store, as a user who trained there would."""
     monkeypatch.chdir(two_model_store)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{two_model_store / 'mlflow.db'}")
+    registry.configure()  # an earlier test may have left MLflow pointing at another store
     return two_model_store

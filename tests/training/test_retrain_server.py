@@ -28,7 +28,7 @@ def test_train_then_worse_then_better_challenger(
     server_store: str, demo_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(promote.ACTOR_ENV, "nightly-cron")
-    client = MlflowClient(tracking_uri=server_store)
+    client = MlflowClient(tracking_uri=server_store, registry_uri=server_store)
     first = train(small(demo_csv, 30))
     assert (first.version, first.became_champion) == ("1", True)
 
@@ -69,7 +69,7 @@ def test_losing_the_server_mid_run_fails_clearly_and_leaves_the_champion(
 ) -> None:
     if promote.current_version(registry.CHAMPION) is None:
         train(small(demo_csv, 10))
-    client = MlflowClient(tracking_uri=server_store)
+    client = MlflowClient(tracking_uri=server_store, registry_uri=server_store)
     champion = promote.current_version(registry.CHAMPION)
     challenger = promote.current_version(registry.CHALLENGER)
     versions = {v.version for v in client.search_model_versions(f"name = '{registry.MODEL_NAME}'")}
@@ -90,7 +90,7 @@ def test_losing_the_server_mid_run_fails_clearly_and_leaves_the_champion(
     mlflow_server.start()  # the same store behind a new port
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
     registry.configure()
-    client = MlflowClient(tracking_uri=mlflow_server.uri)
+    client = MlflowClient(tracking_uri=mlflow_server.uri, registry_uri=mlflow_server.uri)
     assert promote.current_version(registry.CHAMPION) == champion
     assert promote.current_version(registry.CHALLENGER) == challenger
     after = {v.version for v in client.search_model_versions(f"name = '{registry.MODEL_NAME}'")}

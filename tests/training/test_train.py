@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 import pandas as pd
 import pytest
@@ -12,11 +14,11 @@ from training import promote
 from training.train import TrainConfig, train
 
 
-def test_train_logs_registers_and_sets_champion_once(mlflow_store: str) -> None:
-    config = TrainConfig(num_boost_round=40, params={"num_threads": 2})
+def test_train_logs_registers_and_sets_champion_once(mlflow_store: str, demo_csv: Path) -> None:
+    config = TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 2})
     first = train(config)
     second = train(config)
-    client = MlflowClient(tracking_uri=mlflow_store)
+    client = MlflowClient(tracking_uri=mlflow_store, registry_uri=mlflow_store)
     champion = client.get_model_version_by_alias(registry.MODEL_NAME, registry.CHAMPION)
     assert (first.version, second.version) == ("1", "2")
     assert first.became_champion and not second.became_champion
@@ -30,9 +32,9 @@ def test_train_logs_registers_and_sets_champion_once(mlflow_store: str) -> None:
     assert [(m.from_version, m.to_version) for m in history] == [(None, "1")]
 
 
-def test_run_logs_what_makes_runs_comparable(mlflow_store: str) -> None:
-    result = train(TrainConfig(num_boost_round=20, params={"num_threads": 2}, register=False))
-    client = MlflowClient(tracking_uri=mlflow_store)
+def test_run_logs_what_makes_runs_comparable(mlflow_store: str, demo_csv: Path) -> None:
+    result = train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 2}, register=False))
+    client = MlflowClient(tracking_uri=mlflow_store, registry_uri=mlflow_store)
     run = client.get_run(result.run_id)
     contexts = {
         tag.value: entry.dataset
@@ -64,8 +66,8 @@ def test_run_logs_what_makes_runs_comparable(mlflow_store: str) -> None:
     assert result.version is None
 
 
-def test_registered_model_loads_as_pyfunc(mlflow_store: str) -> None:
-    train(TrainConfig(num_boost_round=40, params={"num_threads": 2}))
+def test_registered_model_loads_as_pyfunc(mlflow_store: str, demo_csv: Path) -> None:
+    train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 2}))
     model = mlflow.pyfunc.load_model(registry.alias_uri())
     out = model.predict(pd.DataFrame([{"title": "Senior Software Engineer", "location": "NYC"}]))
     assert list(out.columns) == ["p10", "p25", "p50", "p75", "p90"]
