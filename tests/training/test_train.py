@@ -15,7 +15,7 @@ from training.train import TrainConfig, train
 
 
 def test_train_logs_registers_and_sets_champion_once(mlflow_store: str, demo_csv: Path) -> None:
-    config = TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 2})
+    config = TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1})
     first = train(config)
     second = train(config)
     client = MlflowClient(tracking_uri=mlflow_store, registry_uri=mlflow_store)
@@ -33,7 +33,7 @@ def test_train_logs_registers_and_sets_champion_once(mlflow_store: str, demo_csv
 
 
 def test_run_logs_what_makes_runs_comparable(mlflow_store: str, demo_csv: Path) -> None:
-    result = train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 2}, register=False))
+    result = train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1}, register=False))
     client = MlflowClient(tracking_uri=mlflow_store, registry_uri=mlflow_store)
     run = client.get_run(result.run_id)
     contexts = {
@@ -67,7 +67,7 @@ def test_run_logs_what_makes_runs_comparable(mlflow_store: str, demo_csv: Path) 
 
 
 def test_registered_model_loads_as_pyfunc(mlflow_store: str, demo_csv: Path) -> None:
-    train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 2}))
+    train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1}))
     model = mlflow.pyfunc.load_model(registry.alias_uri())
     out = model.predict(pd.DataFrame([{"title": "Senior Software Engineer", "location": "NYC"}]))
     assert list(out.columns) == ["p10", "p25", "p50", "p75", "p90"]
