@@ -22,7 +22,7 @@ def demo_frame() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def small_config() -> TrainConfig:
     """Settings small enough to train in seconds on two cores."""
-    return TrainConfig(num_boost_round=120, params={"num_threads": 2})
+    return TrainConfig(num_boost_round=120, params={"num_threads": 1})
 
 
 @pytest.fixture(scope="session")
