@@ -112,7 +112,7 @@ class QuantileModel:
         calibration: np.ndarray | None = None,
         calibration_note: str = "",
     ) -> QuantileModel:
-        """Fit on the rows outside `calibration`, measure conformal shifts on it, then refit on all rows."""
+        """Fit without the `calibration` rows, measure shifts there; refit if those rows are the newest."""
         if X.shape[0] != len(y_log):
             raise ValueError(f"X has {X.shape[0]} rows but y has {len(y_log)}")
         if 0.5 not in self.quantiles:
@@ -135,9 +135,19 @@ class QuantileModel:
                 q: float(np.quantile(y_log[cal] - raw[:, i], q)) if q != 0.5 else 0.0
                 for i, q in enumerate(self.quantiles)
             }
-            self.calibration_ = {"fold": calibration_note or "given", "rows": int(cal.sum())}
+            refit = self._is_later(X, cal)
+            self.calibration_ = {"fold": calibration_note or "given", "rows": int(cal.sum()), "refit": refit}
+            if not refit:  # split conformal: the boosters the shifts were measured on are the ones kept
+                return self
         self._fit_parts(X, y_log, group_cols)
         return self
+
+    def _is_later(self, X: np.ndarray, cal: np.ndarray) -> bool:
+        """A fold later than every other row is the newest data: refit on it too and keep the shifts."""
+        if self.time_index_ is None:
+            return False
+        years = X[:, self.time_index_]
+        return bool(np.nanmin(years[cal]) > np.nanmax(years[~cal]))
 
     def _fit_parts(self, X: np.ndarray, y_log: np.ndarray, group_cols: Sequence[int]) -> None:
         base = {**DEFAULT_PARAMS, **(self.params or {})}
