@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -250,3 +252,22 @@ def test_settings_come_from_the_environment_and_are_validated(monkeypatch: pytes
     monkeypatch.setenv("SALARY_MAX_BATCH", "0")
     with pytest.raises(ValueError, match="max_batch"):
         Settings()
+
+
+def test_request_path_calls_neither_pandas_nor_mlflow(client: TestClient) -> None:
+    called: list[str] = []
+
+    def record_call(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            called.append(frame.f_code.co_filename)
+
+    threading.setprofile(record_call)  # the endpoint runs in worker threads started from here on
+    sys.setprofile(record_call)
+    try:
+        assert client.post("/v1/estimates", json=SENIOR).status_code == 200
+        assert client.post("/v1/estimates/batch", json={"records": [SENIOR, SENIOR]}).status_code == 200
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+    assert any("lightgbm" in name for name in called)
+    assert not [name for name in called if "/pandas/" in name or "/mlflow/" in name]
