@@ -128,10 +128,10 @@ def _log_bundle(bundle: SalaryModel) -> str:
     return str(info.model_uri)
 
 
-def register(model_uri: str, run_id: str) -> tuple[str, bool]:
-    """Register a version of the model; it becomes champion only when there is none yet."""
+def register(model_uri: str, run_id: str, may_become_champion: bool = True) -> tuple[str, bool]:
+    """Register a version; it becomes champion only when there is none yet and it may serve at all."""
     version = promote.register_version(model_uri, run_id)
-    if promote.current_version(registry.CHAMPION) is not None:
+    if not may_become_champion or promote.current_version(registry.CHAMPION) is not None:
         return version, False
     promote.move_alias(registry.CHAMPION, version, "first registered version, no champion yet")
     return version, True
@@ -168,7 +168,9 @@ def train(config: TrainConfig) -> TrainResult:
         tracking.log_evaluation(split.evaluation, preds, bundle.model.quantiles, bundle)
         model_uri = _log_bundle(bundle)
         version, champion = (
-            register(model_uri, run.info.run_id) if config.register else (None, False)
+            register(model_uri, run.info.run_id, config.model_kind == "lightgbm")
+            if config.register
+            else (None, False)
         )
     return TrainResult(
         run_id=run.info.run_id,

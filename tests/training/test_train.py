@@ -79,3 +79,10 @@ def test_missing_data_file_is_a_clear_error(
 ) -> None:
     with pytest.raises(ValueError, match="does not exist"):
         train(TrainConfig(source="demo", data=tmp_path / "nope.csv"))  # type: ignore[operator]
+
+
+def test_a_baseline_is_registered_but_never_made_champion(mlflow_store: str, demo_csv: Path) -> None:
+    baseline = train(TrainConfig(data=demo_csv, model_kind="group_median"))
+    assert baseline.version == "1" and not baseline.became_champion
+    model = train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1}))
+    assert model.became_champion and model.version == "2"
