@@ -346,8 +346,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         "- The targets (20x MLflow's throughput, p99 <= 25 ms) are not met here. MLflow 3's scoring "
         "server is itself FastAPI on uvicorn, so the gap is only the per-request work (DataFrame "
         "building and schema enforcement against our JSON parsing and response building). The p99 "
-        "figures mostly measure run-queue waits: the load average above was two to three times the "
-        "core count.",
+        "figures include run-queue waits: other work shared the two cores (see the load averages "
+        "above).",
         "",
     ]
     return "\n".join(lines)
