@@ -1,6 +1,6 @@
 """Feature-pipeline benchmark: gold-set quality, H-1B SOC agreement, speed, and model quality.
 
-Run from the repository root:  .venv/bin/python benchmarks/features.py [--skip-model]
+Run from the repository root:  .venv/bin/python benchmarks/extraction.py [--skip-model]
 Parts that need ../shared/data say so and are skipped when it is absent.
 """
 
