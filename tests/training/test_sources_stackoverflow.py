@@ -18,8 +18,8 @@ def test_2023_layout_maps_answers() -> None:
     first = frame.iloc[0]
     assert first["title"] == "Developer, back-end"
     assert first["skills"] == ["Python", "Go", "PostgreSQL", "Amazon Web Services (AWS)",
-                               "FastAPI", "Docker", "Kubernetes"]
-    assert first["years_experience"] == 7  # WorkExp wins over YearsCodePro
+                               "FastAPI", "Docker", "Kubernetes", "Jira", "Vim", "MacOS"]
+    assert first["years_experience"] == 6  # YearsCodePro wins over WorkExp
     assert (first["country"], first["work_year"], first["remote_ratio"]) == ("US", 2023, 100)
     assert first["company_size"] == "M" and first["industry"] == "Financial Services"
     second = frame.iloc[1]
@@ -27,6 +27,9 @@ def test_2023_layout_maps_answers() -> None:
     assert second["years_experience"] == 0.5  # 'Less than 1 year', no WorkExp
     assert (second["company_size"], second["remote_ratio"]) == ("L", 50)
     assert frame.iloc[2]["employment_type"] == "part_time"
+    assert second["title"] == "Engineering manager"  # a people manager already titled manager
+    assert frame.iloc[3]["title"] == "Manager, Developer, full-stack"  # ICorPM 'People manager'
+    assert frame.iloc[2]["title"] == "Developer, front-end"  # ICorPM not answered
     assert frame[TARGET].tolist()[2:4] == [0, 1e16]  # absurd answers are cleaning's to drop
 
 

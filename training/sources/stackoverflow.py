@@ -28,6 +28,11 @@ SKILL_COLUMNS = (
     "WebframeHaveWorkedWith",
     "MiscTechHaveWorkedWith",
     "ToolsTechHaveWorkedWith",
+    "NEWCollabToolsHaveWorkedWith",
+    "OfficeStackAsyncHaveWorkedWith",
+    "AISearchHaveWorkedWith",
+    "OfficeStackSyncHaveWorkedWith",
+    "OpSysProfessional use",
 )
 # Survey buckets do not line up with S <50, M 50-250, L >250: each goes where most of it lies.
 ORG_SIZE = {
@@ -63,6 +68,14 @@ def _years(values: pd.Series) -> pd.Series:
     text = values.astype("string").str.strip().str.lower()
     years = to_number(values).fillna(text.map(YEARS_TEXT).astype(float))
     return years.where(years.between(0, MAX_YEARS))
+
+
+def _with_people_manager(dev_type: pd.Series, ic_or_pm: pd.Series) -> pd.Series:
+    """Prefix 'Manager, ' for people managers so the title's seniority reads manager (ICorPM)."""
+    manages = ic_or_pm.astype("string").str.strip().str.lower().eq("people manager").fillna(False)
+    already = dev_type.str.lower().str.contains("manager").fillna(False)
+    prefix = manages.to_numpy(dtype=bool) & ~already.to_numpy(dtype=bool) & dev_type.notna().to_numpy()
+    return dev_type.where(~prefix, "Manager, " + dev_type)
 
 
 def _survey_year(path: Path) -> float:
@@ -104,13 +117,15 @@ class StackOverflowSource(Source):
         salary = to_number(raw[salary_col])
         rejections.reject("unparseable_salary", salary.isna() & raw[salary_col].notna())
         years = pd.Series(np.nan, index=raw.index)
-        for col in ("YearsCodePro", "WorkExp"):  # WorkExp (all work) wins where both are given
+        for col in ("WorkExp", "YearsCodePro"):  # YearsCodePro (99.8% answered) wins
             if col in raw:
                 years = _years(raw[col]).fillna(years)
         skill_cols = [raw[c] for c in SKILL_COLUMNS if c in raw]
         if not skill_cols:
             notes.append("no *HaveWorkedWith columns: skills left empty")
         dev_type = raw["DevType"].astype("string").str.split(";").str[0].str.strip()
+        if "ICorPM" in raw:
+            dev_type = _with_people_manager(dev_type, raw["ICorPM"])
         out = pd.DataFrame(
             {
                 "title": dev_type.astype(object).where(dev_type.notna(), None),
