@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lightgbm as lgb
 import numpy as np
@@ -29,6 +30,9 @@ from training.evaluate import regression_metrics  # noqa: E402
 from training.sources import get_source  # noqa: E402
 from training.sources.base import TARGET  # noqa: E402
 from training.splits import Split, frame_digest, split_frame  # noqa: E402
+
+if TYPE_CHECKING:
+    from training.train import TrainConfig
 
 DATA_ROOT = REPO_ROOT.parent / "shared" / "data"
 RESULTS = REPO_ROOT / "benchmarks" / "RESULTS.md"
@@ -200,6 +204,7 @@ SECTION_CALIBRATION = "## Model quality and calibration (issue 5)"
 ALL_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 MAE_GAIN_TARGET = {"aijobs": 0.03, "stackoverflow": 0.06, "askamanager": 0.15}
 KINDS = ("lightgbm", "global_median", "group_median", "ridge")
+TUNED_PARAMS: Path | None = None  # `salary tune` output for the lightgbm bundle; None keeps the defaults
 
 
 def floor_mae(evaluation: pd.DataFrame) -> float:
@@ -207,6 +212,19 @@ def floor_mae(evaluation: pd.DataFrame) -> float:
     keys = pd.util.hash_pandas_object(evaluation.drop(columns=[TARGET]).map(repr), index=False)
     y = evaluation[TARGET].astype(float)
     return float((y - y.groupby(keys).transform("median")).abs().mean())
+
+
+def tuned_config(config: TrainConfig, source: str) -> TrainConfig:
+    """The source's `salary tune` parameters (threads kept) when --tuned-params names a file."""
+    from dataclasses import replace
+
+    from training import tuned_params
+
+    entry = tuned_params.read(TUNED_PARAMS).get(source) if TUNED_PARAMS else None
+    if not entry:
+        return config
+    return replace(config, params={**entry["params"], "num_threads": THREADS},
+                   num_boost_round=int(entry.get("num_boost_round", config.num_boost_round)))
 
 
 def run_calibration(bench: Benchmark) -> tuple[str, pd.DataFrame]:
@@ -221,7 +239,8 @@ def run_calibration(bench: Benchmark) -> tuple[str, pd.DataFrame]:
     rows = []
     for kind in KINDS:
         start = time.perf_counter()
-        bundle = fit_bundle(split.train, replace(config, model_kind=kind))
+        kind_config = tuned_config(config, bench.source) if kind == "lightgbm" else config
+        bundle = fit_bundle(split.train, replace(kind_config, model_kind=kind))
         metrics = regression_metrics(y, bundle.predict(split.evaluation), ALL_QUANTILES)
         rows.append({"model": kind, **metrics, "seconds": time.perf_counter() - start})
         print(f"  {bench.source:<14} {kind:<20} MAE {metrics['mae']:>9,.0f}", flush=True)
@@ -294,7 +313,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=[b.source for b in BENCHMARKS], action="append")
     parser.add_argument("--calibration", action="store_true",
                         help=f"every model kind, five quantiles: writes {SECTION_CALIBRATION!r}")
+    parser.add_argument("--tuned-params", type=Path, metavar="PATH",
+                        help="`salary tune` output: the lightgbm bundle uses it (--calibration)")
     args = parser.parse_args(argv)
+    global TUNED_PARAMS
+    TUNED_PARAMS = args.tuned_params
     if not DATA_ROOT.exists():
         print(f"skipped: real data not found at {DATA_ROOT} (see its README for the datasets)")
         return 0

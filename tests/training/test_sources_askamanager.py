@@ -35,6 +35,9 @@ def test_fixture_converts_and_rejects() -> None:
     assert frame.loc["Policy Analyst", TARGET] == pytest.approx(60_000 * gbp)
     assert frame.loc["Program Manager", TARGET] == pytest.approx(85_000 * 0.7074)  # NZD, 2021
     assert frame.loc["Data Analyst", TARGET] == pytest.approx(400_000 / 8.5812)  # 'Other': SEK
+    # Years in the field, not overall (11 - 20 overall, 8 - 10 in the field); overall when blank.
+    assert frame.loc["Policy Analyst", "years_experience"] == 9
+    assert frame.loc["Data Analyst", "years_experience"] == 3
 
 
 @pytest.mark.realdata
