@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from features.schema import (
+    EMPLOYMENT_TYPES,
+    EXPERIENCE_LEVELS,
+    normalize_employment_type,
+    normalize_experience_level,
+)
 from training.sources.base import TARGET, Source, SourceFrame
 from training.sources.reading import Rejections, read_csv, require_columns, source_frame, to_number
 
@@ -17,8 +24,12 @@ EXPECTED = (
     "salary_in_usd",
     "company_location",
 )
-LEVELS = {"EN": "entry", "MI": "mid", "SE": "senior", "EX": "executive"}
-EMPLOYMENT = {"FT": "full_time", "PT": "part_time", "CT": "contract", "FL": "freelance"}
+
+
+def known_codes(column: pd.Series, normalize: Callable[[str], str], known: tuple[str, ...]) -> pd.Series:
+    """Codes through JobRecord's own normaliser; values it does not know become missing."""
+    values = column.map(normalize, na_action="ignore")
+    return values.where(values.isin(known))
 
 
 class AijobsSource(Source):
@@ -43,8 +54,12 @@ class AijobsSource(Source):
             {
                 "title": raw["job_title"],
                 "country": raw["company_location"].str.strip().str.upper(),
-                "experience_level": raw["experience_level"].str.strip().str.upper().map(LEVELS),
-                "employment_type": raw["employment_type"].str.strip().str.upper().map(EMPLOYMENT),
+                "experience_level": known_codes(
+                    raw["experience_level"], normalize_experience_level, EXPERIENCE_LEVELS
+                ),
+                "employment_type": known_codes(
+                    raw["employment_type"], normalize_employment_type, EMPLOYMENT_TYPES
+                ),
                 "work_year": year,
                 TARGET: salary,
             }
