@@ -15,14 +15,9 @@ from features.pipeline import JobFeatures, Records, interpret_all
 from features.schema import JobRecord
 from models.baselines import Baseline
 from models.explain import drivers
-from models.quantile import QuantileModel
+from models.quantile import QuantileModel, quantile_name
 
 BUNDLE_FILE = "bundle.joblib"
-
-
-def quantile_name(q: float) -> str:
-    """Public name of a quantile, e.g. 0.25 -> 'p25'."""
-    return f"p{round(q * 100)}"
 
 
 @dataclass

@@ -44,6 +44,11 @@ MAX_ABS_SLOPE = 0.15  # log points per year; beyond this a trend estimate is noi
 MIN_CALIBRATION_ROWS = 200
 
 
+def quantile_name(q: float) -> str:
+    """Public name of a quantile, e.g. 0.25 -> 'p25', shared by outputs, metrics and the API."""
+    return f"p{round(q * 100)}"
+
+
 def choose_calibration_fold(
     years: np.ndarray | None, seed: int = 42, fraction: float = 0.2, min_share: float = 0.1
 ) -> tuple[np.ndarray, str]:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from models.quantile import quantile_name
+
 
 def pinball_loss(y: np.ndarray, pred: np.ndarray, q: float) -> float:
     """Mean quantile (pinball) loss of predictions `pred` for quantile `q`."""
@@ -17,11 +19,6 @@ def pinball_loss(y: np.ndarray, pred: np.ndarray, q: float) -> float:
 def _r2(y: np.ndarray, pred: np.ndarray) -> float:
     denom = float(np.sum((y - y.mean()) ** 2))
     return float(1 - np.sum((y - pred) ** 2) / denom) if denom > 0 else float("nan")
-
-
-def quantile_column(q: float) -> str:
-    """Column name of a quantile, e.g. 0.1 -> 'p10'."""
-    return f"p{round(q * 100)}"
 
 
 def regression_metrics(
@@ -51,11 +48,11 @@ def regression_metrics(
         "n_eval": float(len(y)),
     }
     for q, i in col.items():
-        out[f"pinball_{quantile_column(q)}"] = pinball_loss(y, preds[:, i], q)
+        out[f"pinball_{quantile_name(q)}"] = pinball_loss(y, preds[:, i], q)
     for lo, hi in ((0.1, 0.9), (0.25, 0.75)):
         if lo in col and hi in col:
             a, b = preds[:, col[lo]], preds[:, col[hi]]
-            name = f"{quantile_column(lo)}_{quantile_column(hi)}"
+            name = f"{quantile_name(lo)}_{quantile_name(hi)}"
             out[f"coverage_{name}"] = float(np.mean((y >= a) & (y <= b)))
             out[f"width_{name}"] = float(np.mean(b - a))
     return out

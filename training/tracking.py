@@ -21,10 +21,10 @@ from mlflow.data.pandas_dataset import from_pandas
 
 from features.pipeline import interpret_all
 from models.bundle import SalaryModel
-from models.quantile import DEFAULT_PARAMS, QuantileModel
+from models.quantile import DEFAULT_PARAMS, QuantileModel, quantile_name
 from training import plots
 from training.cleaning import HIGH_INCOME, CleaningReport
-from training.evaluate import quantile_column, segment_metrics
+from training.evaluate import segment_metrics
 from training.sources.base import TARGET
 from training.splits import Split, frame_digest
 
@@ -197,7 +197,7 @@ def log_evaluation(
     lo, hi = min(col), max(col)
     mlflow.log_figure(
         plots.coverage_by_decile(y, preds[:, col[lo]], preds[:, col[hi]], p50, hi - lo),
-        f"plots/coverage_{quantile_column(lo)}_{quantile_column(hi)}_by_decile.png",
+        f"plots/coverage_{quantile_name(lo)}_{quantile_name(hi)}_by_decile.png",
     )
     gains = importance(bundle)
     if gains is not None:
