@@ -16,6 +16,7 @@ from models.bundle import SalaryModel
 
 _ALIAS = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/]+)$")
 _VERSION = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
+Resolved = tuple[str, str | None, str | None]  # registered name, version, run id
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def is_alias(uri: str) -> bool:
     return _ALIAS.match(uri) is not None
 
 
-def resolve_version(uri: str, tracking_uri: str | None = None) -> tuple[str, str | None, str | None]:
+def resolve_version(uri: str, tracking_uri: str | None = None) -> Resolved:
     """The registered (name, version, run_id) a models:/ URI points at now; local paths have none."""
     for pattern in (_ALIAS, _VERSION):
         if m := pattern.match(uri):
@@ -49,9 +50,9 @@ def resolve_version(uri: str, tracking_uri: str | None = None) -> tuple[str, str
     return Path(uri).name, None, None
 
 
-def load_model(uri: str, tracking_uri: str | None = None) -> LoadedModel:
-    """Load the bundle `uri` names; raises ValueError or MlflowException saying what was missing."""
-    name, version, run_id = resolve_version(uri, tracking_uri)
+def load_model(uri: str, tracking_uri: str | None = None, resolved: Resolved | None = None) -> LoadedModel:
+    """Load the bundle `uri` names (at the version already `resolved`, if given, so it is asked once)."""
+    name, version, run_id = resolved or resolve_version(uri, tracking_uri)
     if version is not None:
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}"))
     else:
@@ -74,8 +75,8 @@ def smoke_check(model: LoadedModel) -> None:
         )
 
 
-def load_checked(uri: str, tracking_uri: str | None = None) -> LoadedModel:
+def load_checked(uri: str, tracking_uri: str | None = None, resolved: Resolved | None = None) -> LoadedModel:
     """Load and smoke-check; blocking I/O and CPU, so async callers run it in a thread."""
-    model = load_model(uri, tracking_uri)
+    model = load_model(uri, tracking_uri, resolved)
     smoke_check(model)
     return model

@@ -17,10 +17,10 @@ async def refresh(settings: Settings, holder: ModelHolder, metrics: Metrics) -> 
     """One poll: load the version the alias points at if it is new; True when a model was swapped in."""
     current = holder.current
     try:
-        _, version, _ = await asyncio.to_thread(resolve_version, settings.model_uri, settings.tracking_uri)
-        if current is not None and version == current.version:
+        resolved = await asyncio.to_thread(resolve_version, settings.model_uri, settings.tracking_uri)
+        if current is not None and resolved[1] == current.version:
             return False
-        loaded = await asyncio.to_thread(load_checked, settings.model_uri, settings.tracking_uri)
+        loaded = await asyncio.to_thread(load_checked, settings.model_uri, settings.tracking_uri, resolved)
     except Exception as exc:  # any failure keeps the old model serving
         metrics.reload_failures.inc()
         log.error(
