@@ -7,6 +7,8 @@ from pathlib import Path
 
 import mlflow
 
+from models.bundle import SalaryModel
+
 MODEL_NAME = "salary-estimator"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -42,3 +44,9 @@ def ensure_experiment(name: str = EXPERIMENT) -> str:
 def alias_uri(alias: str = CHAMPION, name: str = MODEL_NAME) -> str:
     """`models:/name@alias`, the URI serving loads."""
     return f"models:/{name}@{alias}"
+
+
+def load_version(version: str, name: str = MODEL_NAME) -> SalaryModel:
+    """The bundle of a registered version, read from its artifacts without the pyfunc layer."""
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}"))
+    return SalaryModel.load(local)

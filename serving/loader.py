@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import mlflow
 from mlflow.tracking import MlflowClient
 
 from features.schema import EXAMPLE_RECORD
@@ -54,12 +53,12 @@ def load_model(uri: str, tracking_uri: str | None = None, resolved: Resolved | N
     """Load the bundle `uri` names (at the version already `resolved`, if given, so it is asked once)."""
     name, version, run_id = resolved or resolve_version(uri, tracking_uri)
     if version is not None:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}"))
+        bundle = registry.load_version(version, name)
     else:
         local = Path(uri)
         if not local.exists():
             raise ValueError(f"model path {uri} does not exist; expected models:/NAME@ALIAS or a bundle path")
-    bundle = SalaryModel.load(local)
+        bundle = SalaryModel.load(local)
     run_id = run_id or bundle.metadata.get("run_id")
     return LoadedModel(bundle=bundle, name=name, version=version, run_id=run_id, uri=uri)
 

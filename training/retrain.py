@@ -16,7 +16,6 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from models import registry
-from models.bundle import SalaryModel
 from training import promote
 from training.train import TrainConfig, TrainResult, evaluate_bundle, train
 
@@ -90,15 +89,6 @@ def comparison_table(challenger: dict[str, float], champion: dict[str, float] | 
     return pd.DataFrame(rows).set_index("metric")
 
 
-def load_version(version: str) -> SalaryModel:
-    """The bundle of a registered version, through its pyfunc so any model kind loads the same way."""
-    model = mlflow.pyfunc.load_model(f"models:/{registry.MODEL_NAME}/{version}")
-    bundle = model.unwrap_python_model().model
-    if not isinstance(bundle, SalaryModel):
-        raise ValueError(f"version {version} holds a {type(bundle).__name__}, expected a SalaryModel")
-    return bundle
-
-
 def describe_failure(exc: BaseException, tracking_uri: str) -> str:
     """One line that says what broke; lost connections to the tracking server are named as such."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -134,7 +124,7 @@ def _retrain(config: TrainConfig, gate: Gate, reason: str) -> RetrainResult:
         raise ValueError(f"run {challenger.run_id} kept no evaluation frame to score the champion on")
     champion = None
     if champion_version is not None:
-        champion = evaluate_bundle(load_version(champion_version), challenger.evaluation)
+        champion = evaluate_bundle(registry.load_version(champion_version), challenger.evaluation)
     problems = gate.check(challenger.metrics, champion)
     table = comparison_table(challenger.metrics, champion)
     _log_decision(challenger.run_id, table, champion, champion_version, problems)
