@@ -11,7 +11,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from features.pipeline import JobFeatures
+from features.pipeline import JobFeatures, interpret_all
 from models import registry
 from models.baselines import BASELINES, Baseline
 from models.bundle import SalaryModel
@@ -84,8 +84,9 @@ def make_model(config: TrainConfig) -> QuantileModel | Baseline:
 
 def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
     """Fit the feature pipeline and the quantile boosters on one training frame."""
-    features = JobFeatures(min_count=config.min_count).fit(train)
-    X = features.transform(train)
+    rows = interpret_all(train)  # the costly part: read each record once for fit and transform
+    features = JobFeatures(min_count=config.min_count).fit(rows)
+    X = features.transform_interpretations(rows)
     y = np.log(train[TARGET].to_numpy(dtype=float))
     names = list(features.get_feature_names_out())
     years = X[:, names.index(TIME_FEATURE)] if TIME_FEATURE in names else None
