@@ -23,6 +23,9 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from models.forest import Forest, pack
+from models.row_predict import RowPredictor
+
 QUANTILES: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
 DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.05,
@@ -194,15 +197,40 @@ class QuantileModel:
     def _trend(self, X: np.ndarray) -> np.ndarray:
         if self.time_index_ is None or self.slope_ == 0.0:
             return np.zeros(len(X))
-        years = np.nan_to_num(X[:, self.time_index_], nan=self.reference_year_)
+        years = X[:, self.time_index_]
+        years = np.where(np.isnan(years), self.reference_year_, years)  # nan_to_num costs 10x more
         return self.slope_ * (years - self.reference_year_)
 
     def _raw_log(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
+        if len(X) == 1:  # the API's case: packed trees, a fraction of six Booster.predict calls
+            return self._raw_log_row(X)
         kwargs: dict[str, Any] = {"num_threads": num_threads} if num_threads else {}
         base = self._trend(X) + self.center_.predict(X, **kwargs)
         Xr = X[:, self.residual_columns_]
         cols = [base + self.boosters_[q].predict(Xr, **kwargs) for q in self.quantiles]
         return np.column_stack(cols)
+
+    def _raw_log_row(self, X: np.ndarray) -> np.ndarray:
+        values = self._forest().predict_row(X[0])  # center, then one residual per quantile
+        return (self._trend(X)[0] + values[0] + values[1:])[None, :]
+
+    def _forest(self) -> Forest:
+        """All boosters packed for one-row prediction; built on first use, never pickled."""
+        forest = self.__dict__.get("_packed")
+        if forest is None:
+            residuals = [(self.boosters_[q], self.residual_columns_) for q in self.quantiles]
+            boosters = [(self.center_, None), *residuals]
+            forest = self.__dict__.setdefault("_packed", pack(boosters, len(self.feature_names_)))
+        return forest
+
+    def _contrib_predictors(self) -> tuple[RowPredictor, RowPredictor]:
+        """LightGBM's single-row contributions for the center and the P50 residual; not pickled."""
+        fast = self.__dict__.get("_contrib")
+        if fast is None:
+            center = RowPredictor(self.center_, contrib=True)
+            built = (center, RowPredictor(self.boosters_[0.5], contrib=True))
+            fast = self.__dict__.setdefault("_contrib", built)
+        return fast
 
     def predict(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
         """Log-salary quantiles, one column each; P50 is kept, the others pushed outward if they cross."""
@@ -217,9 +245,16 @@ class QuantileModel:
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-feature log contributions to P50 and the per-row baseline; baseline + sum == log P50."""
         Xr = X[:, self.residual_columns_]
-        with self._contrib_lock():
-            center = np.asarray(self.center_.predict(X, pred_contrib=True, num_threads=1), dtype=float)
-            resid = np.asarray(self.boosters_[0.5].predict(Xr, pred_contrib=True, num_threads=1), dtype=float)
+        if len(X) == 1:  # each single-row predictor has its own lock
+            center_contrib, p50_contrib = self._contrib_predictors()
+            center = center_contrib(X[0])[None, :]
+            resid = p50_contrib(Xr[0])[None, :]
+        else:
+            with self._contrib_lock():
+                center = np.asarray(self.center_.predict(X, pred_contrib=True, num_threads=1), dtype=float)
+                resid = np.asarray(
+                    self.boosters_[0.5].predict(Xr, pred_contrib=True, num_threads=1), dtype=float
+                )
         contrib = center[:, :-1].copy()
         contrib[:, self.residual_columns_] += resid[:, :-1]
         if self.time_index_ is not None:
@@ -237,4 +272,6 @@ class QuantileModel:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_lock", None)
+        state.pop("_packed", None)
+        state.pop("_contrib", None)
         return state

@@ -7,11 +7,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 
+from features.schema import JobRecord
+from serving.auth import ApiKeyMiddleware, document_api_keys
 from serving.errors import validation_error_handler
 from serving.limits import BodyLimitMiddleware
 from serving.loader import is_alias
@@ -56,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.api_keys:
+        app.add_middleware(ApiKeyMiddleware, keys=settings.api_keys)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -64,4 +69,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Content-Type", "X-API-Key"],
         )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    complete_openapi(app, api_keys=bool(settings.api_keys))
     return app
+
+
+def complete_openapi(app: FastAPI, api_keys: bool) -> None:
+    """Add what FastAPI cannot see: JobRecord (read from bytes by /v1/estimates) and the key header."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas["JobRecord"] = JobRecord.model_json_schema(ref_template="#/components/schemas/{model}")
+            if api_keys:
+                document_api_keys(schema)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]

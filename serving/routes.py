@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from features.schema import EXAMPLE_RECORD, JobRecord
 from models.bundle import Estimate
-from serving.auth import require_api_key
 from serving.errors import field_errors, too_many
 from serving.loader import LoadedModel
 from serving.metrics import Metrics
@@ -49,7 +50,12 @@ RECORD_EXAMPLES: dict[str, Any] = {
     },
 }
 
-api = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)], responses=REFUSALS)
+# A single estimate is answered on the event loop when it costs less than the hop to a thread would
+# (about 0.3 ms of CPU, measured): no drivers and at most this much posting text. All else goes to threads.
+INLINE_TEXT_CHARS = 2_000
+_BOOLEAN = TypeAdapter(bool)
+
+api = APIRouter(prefix="/v1", responses=REFUSALS)
 ops = APIRouter(tags=["operations"])
 
 
@@ -59,12 +65,9 @@ async def get_holder(request: Request) -> ModelHolder:
     return holder
 
 
-async def get_model(holder: Annotated[ModelHolder, Depends(get_holder)]) -> LoadedModel:
-    """The serving model, taken once so a reload mid-request cannot mix two models; 503 while none."""
-    model = holder.current
-    if model is None:
-        raise HTTPException(status_code=503, detail="no model loaded yet; see /readyz")
-    return model
+async def get_model(request: Request) -> LoadedModel:
+    """The serving model as a dependency (see current_model)."""
+    return current_model(request)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -122,27 +125,87 @@ def estimate_all(
         return out
 
 
+def parse_record(body: bytes) -> JobRecord:
+    """The body as a JobRecord, parsed and validated in one pass; a refusal is FastAPI's 422 with `body`."""
+    try:
+        return JobRecord.model_validate_json(body)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+def query_flag(request: Request, name: str, default: bool) -> bool:
+    """A boolean query parameter read as FastAPI would ('false', '0', 'no'...), 422 naming it if not one."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        return _BOOLEAN.validate_python(raw)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("query", name)} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+def inline(record: JobRecord, explain: bool) -> bool:
+    """Whether an estimate is cheaper than a thread hop (benchmarks/RESULTS.md): no drivers, short text."""
+    return not explain and len(record.description or "") <= INLINE_TEXT_CHARS
+
+
+def current_model(request: Request) -> LoadedModel:
+    """The serving model, taken once so a reload mid-request cannot mix two models; 503 while none."""
+    model: LoadedModel | None = request.app.state.holder.current
+    if model is None:
+        raise HTTPException(status_code=503, detail="no model loaded yet; see /readyz")
+    return model
+
+
 @api.post(
     "/estimates",
     response_model=EstimateResponse,
     tags=["estimates"],
     summary="Salary range for one job",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/JobRecord"},
+                    "examples": RECORD_EXAMPLES,
+                }
+            },
+        },
+        "parameters": [
+            {
+                "name": "explain",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "boolean", "default": True},
+                "description": "Compute `drivers`; false skips them (most of the CPU).",
+            }
+        ],
+    },
 )
-def create_estimate(
-    record: Annotated[JobRecord, Body(openapi_examples=RECORD_EXAMPLES)],
-    model: ModelDep,
-    metrics: MetricsDep,
-    explain: Annotated[
-        bool, Query(description="Compute `drivers`; false skips them (most of the CPU).")
-    ] = True,
-) -> EstimateResponse:
-    """P10-P90 in USD per year, what drove P50, how the input was read and what could not be."""
-    try:
-        estimate = model.bundle.estimate(record, num_threads=1, explain=explain)
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
-    metrics.estimates.labels(model.version or "local").inc()
-    return to_response(estimate, record, model_ref(model))
+async def create_estimate(request: Request) -> Response:
+    """P10-P90 in USD per year, what drove P50, how the input was read and what could not be.
+
+    The body is read and validated by pydantic-core straight from bytes, and the answer is serialised
+    the same way: FastAPI's generic body and response handling cost more than the estimate itself.
+    """
+    explain = query_flag(request, "explain", default=True)
+    record = parse_record(await request.body())
+    model = current_model(request)
+    metrics: Metrics = request.app.state.metrics
+
+    def answer() -> bytes:
+        try:
+            estimate = model.bundle.estimate(record, num_threads=1, explain=explain)
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        metrics.estimates.labels(model.version or "local").inc()
+        return to_response(estimate, record, model_ref(model)).model_dump_json().encode()
+
+    body = answer() if inline(record, explain) else await run_in_threadpool(answer)
+    return Response(body, media_type="application/json")
 
 
 @api.post(

@@ -164,6 +164,47 @@ def test_api_keys_guard_v1_but_not_health(make_client: ClientFactory) -> None:
         assert client.get(path).status_code == 200
 
 
+def test_api_keys_are_documented_only_when_configured(make_client: ClientFactory) -> None:
+    guarded = make_client(api_keys=["k1"]).get("/openapi.json").json()
+    scheme = guarded["components"]["securitySchemes"]["APIKeyHeader"]
+    assert (scheme["in"], scheme["name"]) == ("header", "X-API-Key")
+    assert guarded["paths"]["/v1/estimates"]["post"]["security"] == [{"APIKeyHeader": []}]
+    assert "security" not in guarded["paths"]["/healthz"]["get"]
+    open_spec = make_client().get("/openapi.json").json()
+    assert "security" not in open_spec["paths"]["/v1/estimates"]["post"]
+
+
+def test_estimate_request_is_documented(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    operation = spec["paths"]["/v1/estimates"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/JobRecord"}
+    assert "years_experience" in spec["components"]["schemas"]["JobRecord"]["properties"]
+    assert [p["name"] for p in operation["parameters"]] == ["explain"]
+
+
+@pytest.mark.parametrize(
+    ("content", "query", "loc"),
+    [
+        (b"{not json", "", ["body"]),
+        (b"", "", ["body"]),
+        (b"[1, 2]", "", ["body"]),
+        (b'{"title": "Data Scientist"}', "?explain=maybe", ["query", "explain"]),
+    ],
+)
+def test_unreadable_requests_are_422s(client: TestClient, content: bytes, query: str, loc: list[str]) -> None:
+    response = client.post(f"/v1/estimates{query}", content=content, headers=JSON)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][: len(loc)] == loc
+
+
+def test_explain_false_skips_drivers(client: TestClient) -> None:
+    explained = client.post("/v1/estimates", json=SENIOR).json()
+    plain = client.post("/v1/estimates?explain=false", json=SENIOR).json()
+    assert explained["drivers"] and not plain["drivers"]
+    assert plain["p50"] == pytest.approx(explained["p50"])
+
+
 def test_cors_allows_only_configured_origins(make_client: ClientFactory) -> None:
     client = make_client(cors_origins=["https://jobs.example"])
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}

@@ -1,0 +1,120 @@
+"""The one-row fast paths give LightGBM's own numbers: packed trees for predictions, C configs for SHAP."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+
+from features.pipeline import interpret_all
+from models.bundle import SalaryModel
+from models.forest import pack
+from models.quantile import QuantileModel
+from models.row_predict import RowPredictor
+
+
+def _matrix(bundle: SalaryModel, frame: object) -> np.ndarray:
+    return bundle.features.transform_interpretations(interpret_all(frame))  # type: ignore[arg-type]
+
+
+def _booster_outputs(model: QuantileModel, X: np.ndarray) -> np.ndarray:
+    Xr = X[:, model.residual_columns_]
+    columns = [model.center_.predict(X)] + [model.boosters_[q].predict(Xr) for q in model.quantiles]
+    return np.column_stack(columns)
+
+
+def _forest(model: QuantileModel, n_features: int) -> object:
+    residuals = [(model.boosters_[q], model.residual_columns_) for q in model.quantiles]
+    return pack([(model.center_, None), *residuals], n_features)
+
+
+def _damaged(X: np.ndarray, seed: int) -> np.ndarray:
+    """Missing values everywhere, and category codes the model never saw (negative, fractional, huge)."""
+    rng = np.random.default_rng(seed)
+    out = X.copy()
+    out[rng.random(X.shape) < 0.3] = np.nan
+    for column in range(7, 16):  # the categorical block of JobFeatures
+        out[:, column] = rng.choice([-3.0, -0.5, 0.0, 1.0, 2.7, 40.0, 5000.0, np.nan], len(out))
+    return out
+
+
+def test_packed_trees_equal_booster_predict(demo_bundle: SalaryModel, demo_frame: object) -> None:
+    model = demo_bundle.model
+    assert isinstance(model, QuantileModel)
+    X = _matrix(demo_bundle, demo_frame)[:400]
+    for rows in (X, _damaged(X, seed=1)):
+        forest = _forest(model, X.shape[1])
+        got = np.array([forest.predict_row(row) for row in rows])  # type: ignore[attr-defined]
+        np.testing.assert_array_equal(got, _booster_outputs(model, rows))
+
+
+def test_one_leaf_trees_and_zero_as_missing_are_packed() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 4))
+    X[rng.random(X.shape) < 0.2] = 0.0
+    y = X[:, 0] * 2 + (X[:, 1] > 0)
+    params = {"objective": "l2", "verbose": -1, "num_threads": 1, "zero_as_missing": True}
+    booster = lgb.train(params, lgb.Dataset(X, y), 30)
+    flat = lgb.train({**params, "min_data_in_leaf": 1000}, lgb.Dataset(X, y), 3)  # cannot split
+    assert flat.dump_model()["tree_info"][0]["num_leaves"] == 1
+    forest = pack([(booster, None), (flat, [0, 1, 2, 3])], 4)
+    got = np.array([forest.predict_row(row) for row in X])
+    np.testing.assert_array_equal(got, np.column_stack([booster.predict(X), flat.predict(X)]))
+
+
+def test_single_row_predictions_match_the_batch_path(demo_bundle: SalaryModel, demo_frame: object) -> None:
+    model = demo_bundle.model
+    assert isinstance(model, QuantileModel)
+    X = _damaged(_matrix(demo_bundle, demo_frame)[:200], seed=2)
+    batch = model.predict(X)
+    rows = np.vstack([model.predict(X[i : i + 1]) for i in range(len(X))])
+    np.testing.assert_allclose(rows, batch, rtol=0, atol=1e-12)
+
+
+def test_row_contributions_equal_pred_contrib(demo_bundle: SalaryModel, demo_frame: object) -> None:
+    model = demo_bundle.model
+    assert isinstance(model, QuantileModel)
+    X = _damaged(_matrix(demo_bundle, demo_frame)[:100], seed=4)
+    fast = RowPredictor(model.center_, contrib=True)
+    expected = model.center_.predict(X, pred_contrib=True)
+    np.testing.assert_allclose(np.array([fast(row) for row in X]), expected, rtol=0, atol=1e-12)
+
+
+def test_row_predictor_is_safe_from_many_threads(demo_bundle: SalaryModel, demo_frame: object) -> None:
+    model = demo_bundle.model
+    assert isinstance(model, QuantileModel)
+    X = _matrix(demo_bundle, demo_frame)[:64]
+    fast = RowPredictor(model.center_, contrib=True)
+    expected = [fast(row) for row in X]
+    results: dict[int, np.ndarray] = {}
+
+    def work(i: int) -> None:
+        for _ in range(20):
+            results[i] = fast(X[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(X))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, row in enumerate(expected):
+        np.testing.assert_array_equal(results[i], row)
+
+
+def test_wrong_row_shape_is_refused(demo_bundle: SalaryModel) -> None:
+    model = demo_bundle.model
+    assert isinstance(model, QuantileModel)
+    with pytest.raises(ValueError, match="expected one row"):
+        RowPredictor(model.center_)(np.zeros(3))
+    with pytest.raises(ValueError, match="expected one row"):
+        model._forest().predict_row(np.zeros(3))
+
+
+def test_a_used_model_still_pickles(demo_bundle: SalaryModel) -> None:
+    demo_bundle.estimate({"title": "Data Scientist", "years_experience": 4.0}, explain=True)
+    copy = pickle.loads(pickle.dumps(demo_bundle))
+    record = {"title": "Senior Data Engineer", "location": "Berlin"}
+    assert copy.estimate(record).quantiles == demo_bundle.estimate(record).quantiles
