@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +23,8 @@ from features.seniority import seniority_with_source
 from features.skills import canonical_skills, find_skills
 from features.text import MAX_TEXT_CHARS, clean_text
 from features.titles import normalize_title
+
+_PRIVATE = frozenset({"title_tokens", "warnings"})
 
 
 @dataclass
@@ -53,10 +55,9 @@ class Interpretation:
     education: str | None = None
 
     def public(self) -> dict[str, Any]:
-        """The fields a client sees (no internal tokens)."""
-        out = asdict(self)
-        out.pop("title_tokens")
-        out.pop("warnings")
+        """The fields a client sees (no internal tokens); shallow: asdict's deep copy showed in profiles."""
+        out = {k: v for k, v in self.__dict__.items() if k not in _PRIVATE}
+        out["skills"] = list(self.skills)
         return out
 
 

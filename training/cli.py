@@ -129,6 +129,9 @@ def serve(
         int, typer.Option(help="Worker processes (2 measured best on 2 cores: benchmarks/RESULTS.md).")
     ] = 2,
     tracking_uri: TrackingOpt = None,
+    access_log: Annotated[
+        bool, typer.Option(help="Log a line per request (path and status, never bodies).")
+    ] = False,
 ) -> None:
     """Serve the estimate API (default model: models:/salary-estimator@champion)."""
     import os
@@ -145,7 +148,7 @@ def serve(
         '    -d \'{"title": "Senior Data Scientist", "skills": ["Python", "PyTorch"], '
         '"location": "San Francisco, CA", "years_experience": 6}\''
     )
-    run_server(host, port, workers)
+    run_server(host, port, workers, access_log=access_log)
 
 
 @data_app.command("demo")
