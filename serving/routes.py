@@ -50,9 +50,6 @@ RECORD_EXAMPLES: dict[str, Any] = {
     },
 }
 
-# A single estimate is answered on the event loop when it costs less than the hop to a thread would
-# (about 0.3 ms of CPU, measured): no drivers and at most this much posting text. All else goes to threads.
-INLINE_TEXT_CHARS = 2_000
 _BOOLEAN = TypeAdapter(bool)
 
 api = APIRouter(prefix="/v1", responses=REFUSALS)
@@ -146,9 +143,9 @@ def query_flag(request: Request, name: str, default: bool) -> bool:
         raise RequestValidationError(errors) from None
 
 
-def inline(record: JobRecord, explain: bool) -> bool:
+def inline(record: JobRecord, explain: bool, max_text_chars: int) -> bool:
     """Whether an estimate is cheaper than a thread hop (benchmarks/RESULTS.md): no drivers, short text."""
-    return not explain and len(record.description or "") <= INLINE_TEXT_CHARS
+    return not explain and len(record.description or "") <= max_text_chars
 
 
 def current_model(request: Request) -> LoadedModel:
@@ -204,8 +201,10 @@ async def create_estimate(request: Request) -> Response:
         metrics.estimates.labels(model.version or "local").inc()
         return to_response(estimate, record, model_ref(model)).model_dump_json().encode()
 
-    body = answer() if inline(record, explain) else await run_in_threadpool(answer)
-    return Response(body, media_type="application/json")
+    settings: Settings = request.app.state.settings
+    if inline(record, explain, settings.inline_text_chars):
+        return Response(answer(), media_type="application/json")
+    return Response(await run_in_threadpool(answer), media_type="application/json")
 
 
 @api.post(

@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     max_batch: int = Field(
         1000, ge=1, le=100_000, description="Largest batch accepted by /v1/estimates/batch."
     )
+    inline_text_chars: int = Field(
+        2_000,
+        ge=-1,
+        description="A single estimate without drivers and with at most this much posting text is "
+        "answered on the event loop, as a thread hop costs more than the estimate; -1 sends every "
+        "estimate to the threadpool.",
+    )
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest request body accepted, in bytes.")
     api_keys: list[str] = Field(
         default_factory=list,

@@ -205,6 +205,15 @@ def test_explain_false_skips_drivers(client: TestClient) -> None:
     assert plain["p50"] == pytest.approx(explained["p50"])
 
 
+def test_estimates_on_the_threadpool_equal_inline_ones(make_client: ClientFactory) -> None:
+    posting = {"title": "Data Engineer", "description": "Spark and Airflow. " * 200}  # over the limit
+    inline, threaded = make_client(), make_client(inline_text_chars=-1)
+    for body in (SENIOR, posting):
+        a = inline.post("/v1/estimates?explain=false", json=body).json()
+        b = threaded.post("/v1/estimates?explain=false", json=body).json()
+        assert a == b
+
+
 def test_cors_allows_only_configured_origins(make_client: ClientFactory) -> None:
     client = make_client(cors_origins=["https://jobs.example"])
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
