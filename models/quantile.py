@@ -45,6 +45,8 @@ TIME_FEATURE = "work_year"
 EXPERIENCE_FEATURE = "years_experience"
 MAX_ABS_SLOPE = 0.15  # log points per year; beyond this a trend estimate is noise, not drift
 MIN_CALIBRATION_ROWS = 200
+# Model options that may ride in `params` (e.g. from tuned_params.json) but are not LightGBM's own.
+MODEL_OPTIONS = ("center_objective", "center_huber_delta", "median_correction")
 
 
 def quantile_name(q: float) -> str:
@@ -159,6 +161,7 @@ class QuantileModel:
 
     def _fit_parts(self, X: np.ndarray, y_log: np.ndarray, group_cols: Sequence[int]) -> None:
         base = {**DEFAULT_PARAMS, **(self.params or {})}
+        options = {k: base.pop(k) for k in MODEL_OPTIONS if k in base}
         years = X[:, self.time_index_] if self.time_index_ is not None else None
         if years is not None and np.isfinite(years).any():
             self.reference_year_ = float(np.nanmax(years))
@@ -168,10 +171,12 @@ class QuantileModel:
         target = y_log - self._trend(X)
         center_params = {
             **base,
-            "objective": self.center_objective,
+            "objective": options.get("center_objective", self.center_objective),
             "monotone_constraints": [1 if n in self.monotone_ else 0 for n in self.feature_names_],
             "monotone_constraints_method": "advanced",
         }
+        if center_params["objective"] == "huber":  # LightGBM's huber delta is its `alpha`
+            center_params["alpha"] = float(options.get("center_huber_delta", 0.3))
         self.center_ = lgb.train(
             center_params, self._dataset(X, target, self.feature_names_), self.num_boost_round
         )
@@ -181,9 +186,12 @@ class QuantileModel:
         rparams = {**base, **(self.residual_params or {})}
         rounds = self.residual_rounds or max(self.num_boost_round // 2, 1)
         self.boosters_: dict[float, lgb.Booster] = {}
+        correct_median = bool(options.get("median_correction", True))
         for q in self.quantiles:
             params = {**rparams, "objective": "quantile", "alpha": q}
-            self.boosters_[q] = lgb.train(params, self._dataset(Xr, residual, rnames), rounds)
+            # Without the median correction the P50 booster learns zero, so P50 is the (robust) center.
+            label = residual if correct_median or q != 0.5 else np.zeros_like(residual)
+            self.boosters_[q] = lgb.train(params, self._dataset(Xr, label, rnames), rounds)
 
     def _dataset(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> lgb.Dataset:
         return lgb.Dataset(

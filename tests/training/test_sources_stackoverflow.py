@@ -59,3 +59,30 @@ def test_real_2023_extract() -> None:
     assert result.rows_read == len(result.frame)
     assert result.frame["skills"].map(len).median() > 5
     assert result.frame["title"].notna().mean() > 0.95
+
+
+def test_tuned_entry_fits_a_robust_center_and_keeps_experience_monotone() -> None:
+    """The Stack Overflow tuned entry (huber center, no median booster) must still give sane quantiles."""
+    import json
+
+    import numpy as np
+
+    from models.quantile import QuantileModel
+
+    entry = json.loads((Path(__file__).parents[2] / "benchmarks" / "stackoverflow_tuned_params.json")
+                       .read_text())["stackoverflow"]
+    rng = np.random.default_rng(0)
+    n = 600
+    X = np.column_stack([rng.uniform(0, 30, n), rng.integers(0, 4, n).astype(float)])
+    y = 11 + 0.03 * X[:, 0] + 0.1 * X[:, 1] + rng.standard_t(3, n) * 0.2
+    names = ["years_experience", "role"]
+    model = QuantileModel(params={**entry["params"], "num_threads": 1}, num_boost_round=50).fit(
+        X, y, names, categorical_features=["role"], monotone_increasing=["years_experience"]
+    )
+    assert model.center_.params["objective"] == "huber"
+    grid = np.column_stack([np.linspace(0, 30, 31), np.ones(31)])
+    preds = model.predict(grid)
+    assert (np.diff(preds, axis=0) >= -1e-12).all()  # more experience never lowers a quantile
+    assert (np.diff(preds, axis=1) >= 0).all()  # quantiles do not cross
+    # Without the median correction, P50 is the center itself.
+    np.testing.assert_allclose(preds[:, 2], model.center_.predict(grid))
