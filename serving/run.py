@@ -7,6 +7,8 @@ import tempfile
 
 import uvicorn
 
+from serving.transport import PROTOCOL
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -26,4 +28,5 @@ def serve(host: str, port: int, workers: int, access_log: bool = False) -> None:
             port=port,
             workers=workers,
             access_log=access_log,
+            http=PROTOCOL,
         )
