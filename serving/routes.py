@@ -144,7 +144,7 @@ def query_flag(request: Request, name: str, default: bool) -> bool:
 
 
 def inline(record: JobRecord, explain: bool, max_text_chars: int) -> bool:
-    """Whether an estimate is cheaper than a thread hop (benchmarks/RESULTS.md): no drivers, short text."""
+    """Whether to answer on the loop: no drivers and short text cost about a thread hop (RESULTS.md)."""
     return not explain and len(record.description or "") <= max_text_chars
 
 

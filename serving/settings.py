@@ -33,7 +33,7 @@ class Settings(BaseSettings):
         2_000,
         ge=-1,
         description="A single estimate without drivers and with at most this much posting text is "
-        "answered on the event loop, as a thread hop costs more than the estimate; -1 sends every "
+        "answered on the event loop, as a thread hop costs as much as the estimate; -1 sends every "
         "estimate to the threadpool.",
     )
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest request body accepted, in bytes.")
