@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from models.forest import Forest, pack
-from models.row_predict import RowPredictor
+from models.row_predict import RowContributions
 
 QUANTILES: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -231,12 +231,11 @@ class QuantileModel:
             forest = self.__dict__.setdefault("_packed", pack(boosters, len(self.feature_names_)))
         return forest
 
-    def _contrib_predictors(self) -> tuple[RowPredictor, RowPredictor]:
+    def _contrib_predictors(self) -> tuple[RowContributions, RowContributions]:
         """LightGBM's single-row contributions for the center and the P50 residual; not pickled."""
         fast = self.__dict__.get("_contrib")
         if fast is None:
-            center = RowPredictor(self.center_, contrib=True)
-            built = (center, RowPredictor(self.boosters_[0.5], contrib=True))
+            built = (RowContributions(self.center_), RowContributions(self.boosters_[0.5]))
             fast = self.__dict__.setdefault("_contrib", built)
         return fast
 

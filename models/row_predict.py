@@ -1,8 +1,9 @@
-"""LightGBM's single-row fast path: one prepared C config per booster instead of Booster.predict's checks.
+"""LightGBM's single-row fast path for contributions: one prepared C config per booster.
 
-`Booster.predict` spends most of a one-row call in Python (input checks, array conversion, a new
-predictor); LightGBM's C API has a path for exactly this case (`LGBM_BoosterPredictForMatSingleRowFast`),
-which the Python package does not wrap. The results are the same numbers: tests compare both.
+`Booster.predict(pred_contrib=True)` spends part of a one-row call in Python (input checks, array
+conversion, a new predictor); LightGBM's C API has a path for exactly this case
+(`LGBM_BoosterPredictForMatSingleRowFast`), which the Python package does not wrap. The results are
+the same numbers: tests compare both. Plain one-row predictions use the packed trees (models/forest.py).
 """
 
 from __future__ import annotations
@@ -15,19 +16,17 @@ import lightgbm as lgb
 import numpy as np
 from lightgbm.basic import _LIB, _c_str, _safe_call
 
-PREDICT_NORMAL = 0  # C_API_PREDICT_NORMAL: what Booster.predict returns by default
 PREDICT_CONTRIB = 3  # C_API_PREDICT_CONTRIB: SHAP values, one per feature plus the expected value
 DTYPE_FLOAT64 = 1  # C_API_DTYPE_FLOAT64
 
 
-class RowPredictor:
-    """One booster's prediction (or contributions) for one float64 row, safe to call from many threads."""
+class RowContributions:
+    """One booster's SHAP contributions for one float64 row, safe to call from many threads."""
 
-    def __init__(self, booster: lgb.Booster, contrib: bool = False) -> None:
+    def __init__(self, booster: lgb.Booster) -> None:
         self.booster = booster
         self.ncol = booster.num_feature()
-        self.predict_type = PREDICT_CONTRIB if contrib else PREDICT_NORMAL
-        self.width = self.ncol + 1 if contrib else 1
+        self.width = self.ncol + 1  # one per feature, then the expected value
         # The prepared config keeps one scratch buffer; concurrent calls on it would race (LightGBM #5482).
         self._lock = threading.Lock()
         self._handle: ctypes.c_void_p | None = None
@@ -37,7 +36,7 @@ class RowPredictor:
         _safe_call(
             _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
                 self.booster._handle,
-                ctypes.c_int(self.predict_type),
+                ctypes.c_int(PREDICT_CONTRIB),
                 ctypes.c_int(0),  # start iteration
                 ctypes.c_int(-1),  # all iterations
                 ctypes.c_int(DTYPE_FLOAT64),
@@ -49,7 +48,7 @@ class RowPredictor:
         return handle
 
     def __call__(self, row: np.ndarray) -> np.ndarray:
-        """Raw score (shape (1,)) or contributions (shape (ncol + 1,)) for one row of `ncol` values."""
+        """Contributions (shape (ncol + 1,), the expected value last) for one row of `ncol` values."""
         data = np.ascontiguousarray(row, dtype=np.float64)
         if data.shape != (self.ncol,):
             raise ValueError(f"expected one row of {self.ncol} features, got shape {data.shape}")
@@ -76,4 +75,4 @@ class RowPredictor:
             _LIB.LGBM_FastConfigFree(handle)
 
     def __getstate__(self) -> dict[str, Any]:
-        raise TypeError("RowPredictor holds a C handle; rebuild it from the booster instead of pickling")
+        raise TypeError("RowContributions holds a C handle; rebuild it from the booster instead of pickling")

@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own switch to its multiprocess mode
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -49,7 +50,7 @@ class Metrics:
 
     def render(self) -> bytes:
         """The text format Prometheus scrapes; summed over all workers when they share a directory."""
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        if os.environ.get(MULTIPROC_ENV):
             merged = CollectorRegistry()
             MultiProcessCollector(merged)
             return generate_latest(merged)

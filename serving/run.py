@@ -7,9 +7,8 @@ import tempfile
 
 import uvicorn
 
+from serving.metrics import MULTIPROC_ENV
 from serving.transport import PROTOCOL
-
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def serve(host: str, port: int, workers: int, access_log: bool = False) -> None:

@@ -13,7 +13,7 @@ from features.pipeline import interpret_all
 from models.bundle import SalaryModel
 from models.forest import pack
 from models.quantile import QuantileModel
-from models.row_predict import RowPredictor
+from models.row_predict import RowContributions
 
 
 def _matrix(bundle: SalaryModel, frame: object) -> np.ndarray:
@@ -78,16 +78,16 @@ def test_row_contributions_equal_pred_contrib(demo_bundle: SalaryModel, demo_fra
     model = demo_bundle.model
     assert isinstance(model, QuantileModel)
     X = _damaged(_matrix(demo_bundle, demo_frame)[:100], seed=4)
-    fast = RowPredictor(model.center_, contrib=True)
+    fast = RowContributions(model.center_)
     expected = model.center_.predict(X, pred_contrib=True)
     np.testing.assert_allclose(np.array([fast(row) for row in X]), expected, rtol=0, atol=1e-12)
 
 
-def test_row_predictor_is_safe_from_many_threads(demo_bundle: SalaryModel, demo_frame: object) -> None:
+def test_row_contributions_are_safe_from_many_threads(demo_bundle: SalaryModel, demo_frame: object) -> None:
     model = demo_bundle.model
     assert isinstance(model, QuantileModel)
     X = _matrix(demo_bundle, demo_frame)[:64]
-    fast = RowPredictor(model.center_, contrib=True)
+    fast = RowContributions(model.center_)
     expected = [fast(row) for row in X]
     results: dict[int, np.ndarray] = {}
 
@@ -108,7 +108,7 @@ def test_wrong_row_shape_is_refused(demo_bundle: SalaryModel) -> None:
     model = demo_bundle.model
     assert isinstance(model, QuantileModel)
     with pytest.raises(ValueError, match="expected one row"):
-        RowPredictor(model.center_)(np.zeros(3))
+        RowContributions(model.center_)(np.zeros(3))
     with pytest.raises(ValueError, match="expected one row"):
         model._forest().predict_row(np.zeros(3))
 
