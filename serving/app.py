@@ -69,12 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Content-Type", "X-API-Key"],
         )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    complete_openapi(app, api_keys=bool(settings.api_keys))
+    complete_openapi(app, settings)
     return app
 
 
-def complete_openapi(app: FastAPI, api_keys: bool) -> None:
-    """Add what FastAPI cannot see: JobRecord (read from bytes by /v1/estimates) and the key header."""
+def complete_openapi(app: FastAPI, settings: Settings) -> None:
+    """Add what FastAPI cannot see: JobRecord (read from bytes), the key header, the runtime batch limit."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -82,7 +82,8 @@ def complete_openapi(app: FastAPI, api_keys: bool) -> None:
             schema = generate()
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas["JobRecord"] = JobRecord.model_json_schema(ref_template="#/components/schemas/{model}")
-            if api_keys:
+            schemas["BatchRequest"]["properties"]["records"]["maxItems"] = settings.max_batch
+            if settings.api_keys:
                 document_api_keys(schema)
         return app.openapi_schema or {}
 

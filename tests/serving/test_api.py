@@ -174,6 +174,11 @@ def test_api_keys_are_documented_only_when_configured(make_client: ClientFactory
     assert "security" not in open_spec["paths"]["/v1/estimates"]["post"]
 
 
+def test_the_batch_limit_is_published(make_client: ClientFactory) -> None:
+    spec = make_client(max_batch=7).get("/openapi.json").json()
+    assert spec["components"]["schemas"]["BatchRequest"]["properties"]["records"]["maxItems"] == 7
+
+
 def test_estimate_request_is_documented(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     operation = spec["paths"]["/v1/estimates"]["post"]
