@@ -12,15 +12,18 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from features.schema import JobRecord
 from serving.auth import ApiKeyMiddleware, document_api_keys
+from serving.direct import DirectRoute
 from serving.errors import validation_error_handler
 from serving.limits import BodyLimitMiddleware
 from serving.loader import is_alias
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.reload import refresh, watch
-from serving.routes import api, ops
+from serving.routes import api, create_estimate, ops
 from serving.settings import Settings
 from serving.state import ModelHolder
 
@@ -58,6 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(ops)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    # Middlewares added first sit innermost: the shortcut runs after keys, limits and metrics.
+    app.add_middleware(
+        DirectRoute, route=route_of(create_estimate), handled=(HTTPException, RequestValidationError)
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.api_keys:
         app.add_middleware(ApiKeyMiddleware, keys=settings.api_keys)
@@ -71,6 +78,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     complete_openapi(app, settings)
     return app
+
+
+def route_of(endpoint: object) -> APIRoute:
+    """The /v1 route an endpoint function is registered as."""
+    return next(r for r in api.routes if isinstance(r, APIRoute) and r.endpoint is endpoint)
 
 
 def complete_openapi(app: FastAPI, settings: Settings) -> None:
