@@ -198,7 +198,7 @@ async def create_estimate(request: Request) -> Response:
             estimate = model.bundle.estimate(record, num_threads=1, explain=explain)
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
-        metrics.estimates.labels(model.version or "local").inc()
+        metrics.count_estimates(model.version or "local")
         return to_response(estimate, record, model_ref(model)).model_dump_json().encode()
 
     settings: Settings = request.app.state.settings
@@ -247,7 +247,7 @@ def create_estimates(
     done = [item for item in results if item is not None]
     succeeded = sum(item.estimate is not None for item in done)
     if succeeded:
-        metrics.estimates.labels(model.version or "local").inc(succeeded)
+        metrics.count_estimates(model.version or "local", succeeded)
     return BatchResponse(results=done, succeeded=succeeded, failed=len(done) - succeeded, model=ref)
 
 
