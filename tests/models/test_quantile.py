@@ -1,7 +1,8 @@
-"""QuantileModel on small literal data: split conformal on exchangeable folds, refit on a newest-year fold."""
+"""QuantileModel on small literal data: center refit on a random fold, full refit on a newest-year fold."""
 
 from __future__ import annotations
 
+import lightgbm as lgb
 import numpy as np
 
 from models.quantile import QuantileModel, choose_calibration_fold
@@ -16,18 +17,23 @@ def draw(n: int, seed: int, years: tuple[float, ...] = (2022.0,)) -> tuple[np.nd
     return X, y
 
 
-def fit(X: np.ndarray, y: np.ndarray) -> QuantileModel:
+def fit(X: np.ndarray, y: np.ndarray, **params: object) -> QuantileModel:
     fold, note = choose_calibration_fold(X[:, 2], seed=1)
-    model = QuantileModel(params={"num_threads": 1}, num_boost_round=60)
+    model = QuantileModel(params={"num_threads": 1, **params}, num_boost_round=60)
     return model.fit(
         X, y, NAMES, monotone_increasing=["years_experience"], calibration=fold, calibration_note=note
     )
 
 
-def test_exchangeable_fold_keeps_the_split_conformal_boosters_and_covers_nominally() -> None:
+def rows_seen(booster: lgb.Booster) -> int:
+    """Rows under the first tree's root: all training rows when bagging is off."""
+    return int(booster.dump_model()["tree_info"][0]["tree_structure"]["internal_count"])
+
+
+def test_exchangeable_fold_refits_only_the_center_and_covers_nominally() -> None:
     X, y = draw(6000, seed=1)
     model = fit(X, y)
-    assert model.calibration_["refit"] is False
+    assert model.calibration_["refit"] == "center"
     X_new, y_new = draw(4000, seed=2)
     q = model.predict(X_new)
     assert 0.76 <= np.mean((y_new >= q[:, 0]) & (y_new <= q[:, 4])) <= 0.84
@@ -37,7 +43,36 @@ def test_exchangeable_fold_keeps_the_split_conformal_boosters_and_covers_nominal
 def test_newest_year_fold_is_refitted_and_the_trend_carries_on() -> None:
     X, y = draw(3000, seed=3, years=(2021.0, 2022.0, 2023.0))
     model = fit(X, y)
-    assert model.calibration_["refit"] is True
+    assert model.calibration_["refit"] == "all"
     assert 0.0 < model.slope_ < 0.1
     row = np.array([[5.0, 1.0, 2023.0], [5.0, 1.0, 2025.0]])
     assert np.diff(model.predict(row)[:, 2])[0] > 0
+
+
+def test_exchangeable_fold_center_sees_every_row_and_the_residual_boosters_the_split() -> None:
+    X, y = draw(3000, seed=4)
+    model = fit(X, y, bagging_fraction=1.0)
+    fold, _ = choose_calibration_fold(X[:, 2], seed=1)
+    assert rows_seen(model.center_) == len(y)
+    assert all(rows_seen(b) == int((~fold).sum()) for b in model.boosters_.values())
+    assert model.shifts_[0.5] == 0.0
+
+
+def test_newest_year_fold_refits_every_booster_on_every_row() -> None:
+    X, y = draw(3000, seed=5, years=(2021.0, 2022.0, 2023.0))
+    model = fit(X, y, bagging_fraction=1.0)
+    assert rows_seen(model.center_) == len(y)
+    assert all(rows_seen(b) == len(y) for b in model.boosters_.values())
+
+
+def test_center_refit_keeps_quantiles_ordered_and_monotone_in_experience() -> None:
+    X, y = draw(4000, seed=6)
+    model = fit(X, y)
+    grid = np.linspace(0, 30, 61)
+    for size in (0.0, 1.0, 2.0):
+        rows = np.column_stack([grid, np.full_like(grid, size), np.full_like(grid, 2022.0)])
+        q = model.predict(rows)
+        assert (np.diff(q, axis=1) >= 0).all()
+        assert (np.diff(q, axis=0) >= -1e-12).all()
+        one = np.vstack([model.predict(rows[i : i + 1]) for i in (0, 30, 60)])
+        np.testing.assert_allclose(one, q[[0, 30, 60]], atol=1e-9)
