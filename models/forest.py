@@ -27,15 +27,16 @@ ZERO = 1.0000000180025095e-35  # LightGBM's kZeroThreshold (1e-35f as a double)
 
 NODE = np.dtype(
     [
-        ("threshold", np.float64),
-        ("feature", np.int32),  # column of the full input row
-        ("flags", np.int32),  # LightGBM decision_type
-        ("left", np.int32),  # child >= 0 is a node, child < 0 is leaf ~child
-        ("right", np.int32),
-        ("cat_start", np.int32),  # categorical splits: first bitset word in cat_bits
-        ("cat_len", np.int32),  # and the number of words
+        ("threshold", np.float64),  # categorical splits: the index of their range in cat_ranges instead
+        ("left", np.int16),  # child >= 0: a node, as an offset from its tree's first node;
+        ("right", np.int16),  # child < 0: leaf ~child of its tree
+        ("feature", np.uint16),  # column of the full input row
+        ("flags", np.uint8),  # LightGBM decision_type
+        ("spare", np.uint8),
     ]
-)  # 32 bytes: one node is one read from memory, two per cache line
+)  # 16 bytes, four nodes per cache line: a request reads thousands of nodes spread over a megabyte
+MAX_TREE_NODES = np.iinfo(np.int16).max
+MAX_FEATURES = np.iinfo(np.uint16).max
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,12 @@ class Forest:
     """Nodes of all trees in one record array, each tree's nodes in depth-first order for locality."""
 
     roots: np.ndarray  # int32 per tree: its first node, or ~leaf for a one-leaf tree
+    first_leaf: np.ndarray  # int32 per tree: where its leaves start in leaf_value
     outputs: np.ndarray  # int32 per tree: which booster (output column) it adds to
     n_outputs: int
     n_features: int
     nodes: np.ndarray  # NODE records
+    cat_ranges: np.ndarray  # int32 (start, length) per categorical split, in cat_bits words
     cat_bits: np.ndarray  # uint32
     leaf_value: np.ndarray  # float64 per leaf
 
@@ -55,15 +58,29 @@ class Forest:
         x = np.ascontiguousarray(row, dtype=np.float64)
         if x.shape != (self.n_features,):
             raise ValueError(f"expected one row of {self.n_features} features, got shape {x.shape}")
-        return _walk(x, self.roots, self.outputs, self.n_outputs, self.nodes, self.cat_bits, self.leaf_value)
+        return _walk(
+            x,
+            self.roots,
+            self.first_leaf,
+            self.outputs,
+            self.n_outputs,
+            self.nodes,
+            self.cat_ranges,
+            self.cat_bits,
+            self.leaf_value,
+        )
 
 
 @numba.njit(cache=True, nogil=True)
-def _walk(x, roots, outputs, n_outputs, nodes, cat_bits, leaf_value):  # type: ignore[no-untyped-def]
+def _walk(x, roots, first_leaf, outputs, n_outputs, nodes, cat_ranges, cat_bits, leaf_value):  # type: ignore[no-untyped-def]
     out = np.zeros(n_outputs)
     for t in range(roots.shape[0]):
-        index = roots[t]
-        while index >= 0:
+        base = roots[t]
+        if base < 0:  # a one-leaf tree
+            out[outputs[t]] += leaf_value[~base]
+            continue
+        index = base
+        while True:
             node = nodes[index]
             flag = node.flags
             value = x[node.feature]
@@ -73,8 +90,9 @@ def _walk(x, roots, outputs, n_outputs, nodes, cat_bits, leaf_value):  # type: i
                     category = int(value)  # truncates toward zero, as C++'s static_cast<int>
                     if category >= 0:
                         word = category >> 5
-                        if word < node.cat_len:
-                            go_left = (int(cat_bits[node.cat_start + word]) >> (category & 31)) & 1 == 1
+                        split = int(node.threshold)
+                        if word < cat_ranges[split, 1]:
+                            go_left = (int(cat_bits[cat_ranges[split, 0] + word]) >> (category & 31)) & 1 == 1
             else:
                 missing = (flag >> 2) & 3
                 if np.isnan(value) and missing != MISSING_NAN:
@@ -85,8 +103,11 @@ def _walk(x, roots, outputs, n_outputs, nodes, cat_bits, leaf_value):  # type: i
                     go_left = (flag & DEFAULT_LEFT) != 0
                 else:
                     go_left = value <= node.threshold
-            index = node.left if go_left else node.right
-        out[outputs[t]] += leaf_value[~index]
+            child = int(node.left) if go_left else int(node.right)
+            if child < 0:
+                out[outputs[t]] += leaf_value[first_leaf[t] + ~child]
+                break
+            index = base + child
     return out
 
 
@@ -121,9 +142,13 @@ def _preorder(left: list[int], right: list[int]) -> list[int]:
 
 def pack(boosters: Sequence[tuple[lgb.Booster, Sequence[int] | None]], n_features: int) -> Forest:
     """Pack boosters (each with the full-row column of each of its features, or None if the same)."""
+    if n_features > MAX_FEATURES:
+        raise ValueError(f"at most {MAX_FEATURES} features can be packed, got {n_features}")
     roots: list[int] = []
+    first_leaf: list[int] = []
     outputs: list[int] = []
-    records: list[tuple[float, int, int, int, int, int, int]] = []
+    records: list[tuple[float, int, int, int, int, int]] = []
+    cat_ranges: list[tuple[int, int]] = []
     cat_bits: list[int] = []
     leaf_value: list[float] = []
     for output, (booster, columns) in enumerate(boosters):
@@ -133,6 +158,7 @@ def pack(boosters: Sequence[tuple[lgb.Booster, Sequence[int] | None]], n_feature
             node0, leaf0 = len(records), len(leaf_value)
             leaf_value.extend(_numbers(tree["leaf_value"], float))
             outputs.append(output)
+            first_leaf.append(leaf0)
             if int(tree["num_leaves"]) == 1:
                 roots.append(~leaf0)
                 continue
@@ -141,30 +167,33 @@ def pack(boosters: Sequence[tuple[lgb.Booster, Sequence[int] | None]], n_feature
             threshold = _numbers(tree["threshold"], float)
             types = _numbers(tree["decision_type"], int)
             left, right = _numbers(tree["left_child"], int), _numbers(tree["right_child"], int)
+            if len(left) > MAX_TREE_NODES:
+                raise ValueError(f"trees of at most {MAX_TREE_NODES} splits can be packed, got {len(left)}")
             bounds = _numbers(tree.get("cat_boundaries", ""), int)
             base = len(cat_bits)
             cat_bits.extend(_numbers(tree.get("cat_threshold", ""), int))
             order = _preorder(left, right)
-            position = {old: node0 + new for new, old in enumerate(order)}
+            position = {old: new for new, old in enumerate(order)}  # offsets from the tree's first node
 
             def child(c: int) -> int:
-                return position[c] if c >= 0 else ~(~c + leaf0)  # noqa: B023 (used inside the loop)
+                return position[c] if c >= 0 else c  # noqa: B023 (used inside the loop)
 
             for old in order:
-                start = length = 0
+                split = threshold[old]
                 if types[old] & CATEGORICAL:
                     index = int(threshold[old])
-                    start, length = base + bounds[index], bounds[index + 1] - bounds[index]
+                    split = float(len(cat_ranges))
+                    cat_ranges.append((base + bounds[index], bounds[index + 1] - bounds[index]))
                 column = columns[feature[old]] if columns is not None else feature[old]
-                records.append(
-                    (threshold[old], column, types[old], child(left[old]), child(right[old]), start, length)
-                )
+                records.append((split, child(left[old]), child(right[old]), column, types[old], 0))
     return Forest(
         roots=np.asarray(roots, dtype=np.int32),
+        first_leaf=np.asarray(first_leaf, dtype=np.int32),
         outputs=np.asarray(outputs, dtype=np.int32),
         n_outputs=len(boosters),
         n_features=n_features,
         nodes=np.array(records, dtype=NODE),
+        cat_ranges=np.asarray(cat_ranges, dtype=np.int32).reshape(-1, 2),
         cat_bits=np.asarray(cat_bits, dtype=np.uint32),
         leaf_value=np.asarray(leaf_value, dtype=np.float64),
     )

@@ -118,3 +118,17 @@ def test_a_used_model_still_pickles(demo_bundle: SalaryModel) -> None:
     copy = pickle.loads(pickle.dumps(demo_bundle))
     record = {"title": "Senior Data Engineer", "location": "Berlin"}
     assert copy.estimate(record).quantiles == demo_bundle.estimate(record).quantiles
+
+
+def test_deep_trees_and_wide_rows_are_packed_or_refused() -> None:
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(3000, 3))
+    y = np.sin(X[:, 0] * 3) + X[:, 1] * X[:, 2]
+    params = {"objective": "l2", "verbose": -1, "num_threads": 1, "num_leaves": 1000, "min_data_in_leaf": 1}
+    booster = lgb.train(params, lgb.Dataset(X, y), 3)  # trees of hundreds of nodes: offsets past int8
+    assert booster.dump_model()["tree_info"][0]["num_leaves"] > 300
+    forest = pack([(booster, None)], 3)
+    got = np.array([forest.predict_row(row) for row in X[:500]])
+    np.testing.assert_array_equal(got[:, 0], booster.predict(X[:500]))
+    with pytest.raises(ValueError, match="features"):
+        pack([(booster, None)], 70_000)
