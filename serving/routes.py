@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -133,9 +134,14 @@ def parse_record(body: bytes) -> JobRecord:
 
 def query_flag(request: Request, name: str, default: bool) -> bool:
     """A boolean query parameter read as FastAPI would ('false', '0', 'no'...), 422 naming it if not one."""
-    raw = request.query_params.get(name)
-    if raw is None:
+    # Read as Starlette's QueryParams would (latin-1, blanks kept, last value wins) without building
+    # one, which cost about 3% of a request's CPU.
+    query: bytes = request.scope["query_string"]
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True) if query else []
+    values = [value for key, value in pairs if key == name]
+    if not values:
         return default
+    raw = values[-1]
     try:
         return _BOOLEAN.validate_python(raw)
     except ValidationError as exc:

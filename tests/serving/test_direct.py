@@ -88,3 +88,19 @@ def test_served_under_a_root_path_and_counted_by_route(bundle_dir: Path) -> None
         assert client.post("/salary/v1/estimates", json=SENIOR).status_code == 200
         text = client.get("/salary/metrics").text
     assert 'salary_http_requests_total{method="POST",route="/v1/estimates",status="200"} 1.0' in text
+
+
+@pytest.mark.parametrize(
+    ("query", "drivers"),
+    [("", True), ("?explain=0", False), ("?explain=true&explain=no", False), ("?other=1&explain=on", True)],
+)
+def test_explain_is_read_as_a_query_boolean(client: TestClient, query: str, drivers: bool) -> None:
+    answer = client.post(f"/v1/estimates{query}", json=SENIOR)
+    assert answer.status_code == 200
+    assert bool(answer.json()["drivers"]) is drivers
+
+
+def test_a_blank_explain_is_a_422_naming_it(client: TestClient) -> None:
+    answer = client.post("/v1/estimates?explain=", json=SENIOR)
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["query", "explain"]
