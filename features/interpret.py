@@ -53,6 +53,7 @@ class Interpretation:
     seniority_source: str | None = None
     industry: str | None = None  # lower-cased free text; the pipeline keeps frequent values only
     education: str | None = None
+    company_employees: float | None = None
 
     def public(self) -> dict[str, Any]:
         """The fields a client sees (no internal tokens); shallow: asdict's deep copy showed in profiles."""
@@ -102,9 +103,7 @@ def _number(value: Any) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
-def _coded(
-    value: Any, normalize: Any, known: tuple[str, ...], name: str, warnings: list[str]
-) -> str | None:
+def _coded(value: Any, normalize: Any, known: tuple[str, ...], name: str, warnings: list[str]) -> str | None:
     text = _text(value)
     if text is None:
         return None
@@ -113,6 +112,11 @@ def _coded(
         warnings.append(f"{name} {text!r} not recognised; expected one of {', '.join(known)}")
         return None
     return code
+
+
+def _size_of(employees: float) -> str:
+    """The S/M/L code a headcount falls in (S <50, M 50-250, L >250, as aijobs defines them)."""
+    return "S" if employees < 50 else "M" if employees <= 250 else "L"
 
 
 def _given_skills(raw: Any) -> list[str]:
@@ -128,9 +132,7 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
     title = _text(row.get("title"))
     description, truncated = clean_text(_text(row.get("description")))
     if truncated:
-        warnings.append(
-            f"description longer than {MAX_TEXT_CHARS} characters; the rest was ignored"
-        )
+        warnings.append(f"description longer than {MAX_TEXT_CHARS} characters; the rest was ignored")
     level = _coded(
         row.get("experience_level"),
         normalize_experience_level,
@@ -158,6 +160,13 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
         years = parse_years(description)
     year = _number(row.get("work_year"))
     remote_ratio = _number(row.get("remote_ratio"))
+    size = _coded(row.get("company_size"), normalize_company_size, COMPANY_SIZES, "company_size", warnings)
+    employees = _number(row.get("company_employees"))
+    if employees is not None and employees < 1:
+        warnings.append(f"company_employees {employees:g} is not a headcount; ignored")
+        employees = None
+    if size is None and employees is not None:
+        size = _size_of(employees)
     return Interpretation(
         role=reading.role.family,
         role_soc=reading.role.soc,
@@ -177,9 +186,8 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
             warnings,
         ),
         remote_ratio=remote_ratio,
-        company_size=_coded(
-            row.get("company_size"), normalize_company_size, COMPANY_SIZES, "company_size", warnings
-        ),
+        company_size=size,
+        company_employees=employees,
         work_year=int(year) if year is not None and 1900 <= year <= 2200 else None,
         title_tokens=list(reading.words),
         warnings=warnings,

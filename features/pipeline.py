@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,9 @@ NUMERIC = (
     "remote",
     "skill_count",
 )
+# Headcount, a column only in models whose training rows gave it (after the one-hot columns, so models
+# fitted before it existed keep their layout).
+EMPLOYEES = "company_employees_log10"
 SKILL_PREFIX = "skill__"
 TITLE_PREFIX = "title__"
 _SIZE_RANK = {"S": 0.0, "M": 1.0, "L": 2.0}
@@ -77,9 +81,7 @@ def _unique(names: Iterable[str]) -> list[str]:
 class JobFeatures(TransformerMixin, BaseEstimator):
     """Learns category codes and skill/title-token vocabularies; transform is pure and per row."""
 
-    def __init__(
-        self, min_count: int = 5, max_skills: int = 300, max_title_tokens: int = 300
-    ) -> None:
+    def __init__(self, min_count: int = 5, max_skills: int = 300, max_title_tokens: int = 300) -> None:
         self.min_count = min_count
         self.max_skills = max_skills
         self.max_title_tokens = max_title_tokens
@@ -95,9 +97,7 @@ class JobFeatures(TransformerMixin, BaseEstimator):
             frequent = sorted(v for v, c in counts.items() if c >= self.min_count)
             self.categories_[name] = {v: i for i, v in enumerate(frequent)}
         skill_counts = Counter(s for r in rows for s in set(r.skills))
-        self.skills_ = [
-            s for s, c in skill_counts.most_common(self.max_skills) if c >= self.min_count
-        ]
+        self.skills_ = [s for s, c in skill_counts.most_common(self.max_skills) if c >= self.min_count]
         token_counts = Counter(t for r in rows for t in set(r.title_tokens))
         self.title_tokens_ = [
             t for t, c in token_counts.most_common(self.max_title_tokens) if c >= self.min_count
@@ -110,6 +110,10 @@ class JobFeatures(TransformerMixin, BaseEstimator):
             *_unique(column_name(SKILL_PREFIX, s) for s in self.skills_),
             *(column_name(TITLE_PREFIX, t) for t in self.title_tokens_),
         ]
+        self.employees_col_: int | None = None
+        if any(r.company_employees is not None for r in rows):
+            self.employees_col_ = len(self.feature_names_)
+            self.feature_names_.append(EMPLOYEES)
         self._index()
         self.n_features_in_ = len(CATEGORICAL) + len(NUMERIC)
         return self
@@ -122,6 +126,7 @@ class JobFeatures(TransformerMixin, BaseEstimator):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("employees_col_", None)
         if "feature_names_" in state:
             self._index()
 
@@ -191,4 +196,8 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         if rows:
             out[:, :n_dense] = np.asarray(dense, dtype=np.float64)
             out[one_rows, one_cols] = 1.0
+            if self.employees_col_ is not None:
+                out[:, self.employees_col_] = [
+                    math.log10(r.company_employees) if r.company_employees is not None else _NAN for r in rows
+                ]
         return out

@@ -122,6 +122,13 @@ class JobRecord(BaseModel):
     company_size: str | None = Field(
         None, max_length=40, description="S (<50 employees), M (50-250) or L (>250)."
     )
+    company_employees: int | None = Field(
+        None,
+        ge=1,
+        le=10_000_000,
+        description="About how many people the employer has; finer than company_size, which is "
+        "derived from it when not given.",
+    )
     industry: str | None = Field(None, max_length=MAX_SHORT_TEXT_CHARS, description="Industry, free text.")
     education: str | None = Field(
         None, max_length=MAX_SHORT_TEXT_CHARS, description="Highest education, free text."

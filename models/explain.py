@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from features.interpret import Interpretation
-from features.pipeline import SKILL_PREFIX, TITLE_PREFIX
+from features.pipeline import EMPLOYEES, SKILL_PREFIX, TITLE_PREFIX
 
 
 def _years(value: float | None) -> str:
@@ -34,6 +34,7 @@ def factor_of(name: str, row: Interpretation) -> str:
         "role": ("role", row.role),
         "role_group": ("role", row.role),
         "company_size_rank": ("company size", row.company_size),
+        EMPLOYEES: ("company size", row.company_size),
         "employment_type": ("employment type", row.employment_type),
         "experience_level": ("experience level", row.experience_level),
         "work_year": ("work year", row.work_year),

@@ -16,6 +16,7 @@ from models.bundle import SalaryModel
 _FIELD_TYPES = {
     "years_experience": DataType.double,
     "remote_ratio": DataType.double,
+    "company_employees": DataType.double,  # an integer, but missing values make pandas columns float
     "work_year": DataType.long,
 }
 

@@ -62,6 +62,7 @@ class Interpreted(BaseModel):
     experience_level: str | None = None
     employment_type: str | None = None
     company_size: str | None = None
+    company_employees: float | None = Field(None, description="Headcount as given, when given.")
     work_year: int | None = None
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from features.interpret import interpret
-from features.pipeline import CATEGORICAL, NUMERIC, JobFeatures
+from features.pipeline import CATEGORICAL, EMPLOYEES, NUMERIC, JobFeatures
 
 RECORDS = [
     {"title": "Senior Data Scientist", "skills": ["Python", "SQL"], "location": "NYC"},
@@ -67,3 +67,44 @@ def test_feature_names_have_no_json_punctuation() -> None:
     names = list(JobFeatures(min_count=1).fit(records).get_feature_names_out())
     assert not any(c in name for name in names for c in ',:"[]{}')
     assert len(names) == len(set(names))
+
+
+def test_headcount_is_a_column_only_when_training_rows_give_it() -> None:
+    without = JobFeatures(min_count=1).fit(RECORDS)
+    assert EMPLOYEES not in without.feature_names_
+    sized = [{**r, "company_employees": n} for r, n in zip(RECORDS, (12, 300, None, 20_000), strict=True)]
+    features = JobFeatures(min_count=1).fit(sized)
+    names = list(features.get_feature_names_out())
+    assert names[-1] == EMPLOYEES  # after every other column: older models keep their layout
+    column = features.transform(sized)[:, -1]
+    np.testing.assert_allclose(column[[0, 1, 3]], np.log10([12, 300, 20_000]))
+    assert np.isnan(column[2])
+    others = [i for i, n in enumerate(names[:-1]) if n != "company_size_rank"]  # S/M/L comes from headcount
+    np.testing.assert_array_equal(
+        features.transform(RECORDS)[:, others], features.transform(sized)[:, others]
+    )
+    assert features.transform(sized)[1, names.index("company_size_rank")] == 2.0  # 300 people: L
+
+
+def test_a_pipeline_pickled_before_headcount_existed_still_transforms() -> None:
+    features = JobFeatures(min_count=1).fit(RECORDS)
+    state = dict(features.__getstate__())
+    state.pop("employees_col_")  # what a bundle saved by an earlier version holds
+    old = JobFeatures.__new__(JobFeatures)
+    old.__setstate__(state)
+    sized = [{**r, "company_employees": 500} for r in RECORDS]
+    as_size_code = [{**r, "company_size": "L"} for r in RECORDS]  # 500 people, as an older model reads it
+    np.testing.assert_array_equal(old.transform(sized), features.transform(as_size_code))
+
+
+def test_headcount_gives_the_size_code_unless_one_is_given() -> None:
+    assert [interpret({"company_employees": n}).company_size for n in (49, 50, 250, 251)] == [
+        "S",
+        "M",
+        "M",
+        "L",
+    ]
+    assert interpret({"company_employees": 10, "company_size": "l"}).company_size == "L"
+    odd = interpret({"company_employees": -3})
+    assert odd.company_employees is None and odd.company_size is None
+    assert any("company_employees" in w for w in odd.warnings)

@@ -36,6 +36,9 @@ def test_unknown_codes_are_kept_and_reported() -> None:
         ("remote_ratio", 150),
         ("remote_ratio", math.inf),
         ("work_year", 1800),
+        ("company_employees", 0),
+        ("company_employees", 12.5),
+        ("company_employees", 10**9),
     ],
 )
 def test_out_of_range_numbers_are_rejected_naming_the_field(field: str, value: float) -> None:

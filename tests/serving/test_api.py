@@ -38,6 +38,12 @@ def test_estimate_has_range_interpretation_and_model(client: TestClient) -> None
     assert all(set(d) == {"factor", "effect_pct"} for d in data["drivers"])
 
 
+def test_headcount_is_read_and_shown(client: TestClient) -> None:
+    answer = client.post("/v1/estimates", json={**SENIOR, "company_employees": 20_000}).json()
+    assert answer["interpreted"]["company_employees"] == 20_000
+    assert answer["interpreted"]["company_size"] == "L"  # derived: no company_size was given
+
+
 def test_posting_text_alone_is_read(client: TestClient) -> None:
     text = "Senior Data Engineer, Austin, TX. You have 7+ years of experience with Python and Spark."
     response = client.post("/v1/estimates", json={"description": text})
@@ -55,6 +61,8 @@ def test_posting_text_alone_is_read(client: TestClient) -> None:
         ({"work_year": "soon"}, "work_year"),
         ({"title": "x" * 301}, "title"),
         ({"colour": "red"}, "colour"),
+        ({"company_employees": 0}, "company_employees"),
+        ({"company_employees": 2.5}, "company_employees"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(client: TestClient, body: dict[str, object], field: str) -> None:

@@ -22,6 +22,7 @@ def test_2023_layout_maps_answers() -> None:
     assert first["years_experience"] == 6  # YearsCodePro wins over WorkExp
     assert (first["country"], first["work_year"], first["remote_ratio"]) == ("US", 2023, 100)
     assert first["company_size"] == "M" and first["industry"] == "Financial Services"
+    assert first["company_employees"] == 224  # 100-499: the geometric middle of the bucket
     second = frame.iloc[1]
     assert second["employment_type"] == "full_time"  # full-time employment wins over side work
     assert second["years_experience"] == 0.5  # 'Less than 1 year', no WorkExp
@@ -42,6 +43,7 @@ def test_public_layout_uses_converted_compensation_and_country(tmp_path: Path) -
     assert frame.iloc[1]["years_experience"] == 50  # 'More than 50 years'
     assert frame.iloc[1]["employment_type"] == "freelance"
     assert frame.iloc[1]["company_size"] == "S"
+    assert frame["company_employees"].tolist()[:2] == [224, 1]  # a sole proprietor is one person
     assert frame["skills"].isna().all()
     assert any("HaveWorkedWith" in note for note in result.notes)
 

@@ -46,6 +46,19 @@ ORG_SIZE = {
     "5,000 to 9,999 employees": "L", "5,000-9,999": "L",
     "10,000 or more employees": "L", "10,000 or more": "L",
 }
+# Headcount for each bucket: the geometric middle of its bounds (a bucket spans a ratio, not a
+# difference); "10,000 or more" is taken as 20,000 and a sole proprietor as 1.
+ORG_EMPLOYEES = {
+    "just me - i am a freelancer, sole proprietor, etc.": 1,
+    "2 to 9 employees": 4, "2-9": 4,
+    "10 to 19 employees": 14, "10-19": 14,
+    "20 to 99 employees": 44, "20-99": 44,
+    "100 to 499 employees": 224, "100-499": 224,
+    "500 to 999 employees": 707, "500-999": 707,
+    "1,000 to 4,999 employees": 2_236, "1,000-4,999": 2_236,
+    "5,000 to 9,999 employees": 7_071, "5,000-9,999": 7_071,
+    "10,000 or more employees": 20_000, "10,000 or more": 20_000,
+}
 REMOTE = {"remote": 100.0, "hybrid (some remote, some in-person)": 50.0, "in-person": 0.0}
 YEARS_TEXT = {"less than 1 year": 0.5, "more than 50 years": 50.0}
 MAX_YEARS = 70.0
@@ -138,7 +151,9 @@ class StackOverflowSource(Source):
         if skill_cols:
             out["skills"] = split_answers(*skill_cols)
         if "OrgSize" in raw:
-            out["company_size"] = raw["OrgSize"].str.strip().str.lower().map(ORG_SIZE)
+            org_size = raw["OrgSize"].str.strip().str.lower()
+            out["company_size"] = org_size.map(ORG_SIZE)
+            out["company_employees"] = org_size.map(ORG_EMPLOYEES)
         if "RemoteWork" in raw:
             out["remote_ratio"] = raw["RemoteWork"].str.strip().str.lower().map(REMOTE)
         if "Employment" in raw:
