@@ -78,6 +78,13 @@ def _unique(names: Iterable[str]) -> list[str]:
     return out
 
 
+def _most_frequent(counts: Counter[str], limit: int, min_count: int) -> list[str]:
+    """Most frequent first, ties by name: counted from sets, whose order changes with each process's
+    string hashing, so `most_common` alone made the column order (and the model) differ run to run."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [value for value, count in ranked[:limit] if count >= min_count]
+
+
 class JobFeatures(TransformerMixin, BaseEstimator):
     """Learns category codes and skill/title-token vocabularies; transform is pure and per row."""
 
@@ -97,11 +104,9 @@ class JobFeatures(TransformerMixin, BaseEstimator):
             frequent = sorted(v for v, c in counts.items() if c >= self.min_count)
             self.categories_[name] = {v: i for i, v in enumerate(frequent)}
         skill_counts = Counter(s for r in rows for s in set(r.skills))
-        self.skills_ = [s for s, c in skill_counts.most_common(self.max_skills) if c >= self.min_count]
+        self.skills_ = _most_frequent(skill_counts, self.max_skills, self.min_count)
         token_counts = Counter(t for r in rows for t in set(r.title_tokens))
-        self.title_tokens_ = [
-            t for t, c in token_counts.most_common(self.max_title_tokens) if c >= self.min_count
-        ]
+        self.title_tokens_ = _most_frequent(token_counts, self.max_title_tokens, self.min_count)
         years = [r.work_year for r in rows if r.work_year is not None]
         self.default_work_year_: int | None = max(years) if years else None
         self.feature_names_ = [

@@ -108,3 +108,25 @@ def test_headcount_gives_the_size_code_unless_one_is_given() -> None:
     odd = interpret({"company_employees": -3})
     assert odd.company_employees is None and odd.company_size is None
     assert any("company_employees" in w for w in odd.warnings)
+
+
+def test_columns_do_not_depend_on_string_hashing() -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from features.pipeline import JobFeatures; from tests.features.test_pipeline import RECORDS; "
+        "print('|'.join(JobFeatures(min_count=1).fit(RECORDS * 3).feature_names_))"
+    )
+    names = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(names) == 1 and "skill__Python" in names.pop()
