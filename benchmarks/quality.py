@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from features.interpret import Interpretation  # noqa: E402
 from features.pipeline import interpret_all  # noqa: E402
+from models.quantile import quantile_name  # noqa: E402
 from training.cleaning import clean  # noqa: E402
 from training.evaluate import regression_metrics  # noqa: E402
 from training.sources import get_source  # noqa: E402
@@ -252,11 +253,17 @@ def run_calibration(bench: Benchmark) -> tuple[str, pd.DataFrame]:
     ours, plain = table["mae"].iloc[0], table["mae"].iloc[-1]
     gain, target = 1 - ours / plain, MAE_GAIN_TARGET[bench.source]
     cov80, cov50 = table["coverage_p10_p90"].iloc[0], table["coverage_p25_p75"].iloc[0]
+    n = len(y)
+    below = " / ".join(f"{table[f'below_{quantile_name(q)}'].iloc[0]:.1%}" for q in ALL_QUANTILES)
+    nominal = " / ".join(f"{q:.0%}" for q in ALL_QUANTILES)
     checks = [
         f"MAE {ours:,.0f} vs {plain:,.0f} for LightGBM on raw columns: {gain:+.1%} better "
         f"(target ≥ {target:.0%}: {'met' if gain >= target else 'NOT met'})",
         f"P10–P90 coverage {cov80:.1%} (target 78–82%: {'met' if 0.78 <= cov80 <= 0.82 else 'NOT met'})",
         f"P25–P75 coverage {cov50:.1%} (target 48–52%: {'met' if 0.48 <= cov50 <= 0.52 else 'NOT met'})",
+        f"sampling error of a coverage on {n:,} evaluation rows (1.96 standard errors at nominal): "
+        f"±{1.96 * (0.16 / n) ** 0.5:.1%} at 80%, ±{1.96 * (0.25 / n) ** 0.5:.1%} at 50%",
+        f"share of evaluation salaries below P10 / P25 / P50 / P75 / P90: {below} (nominal {nominal})",
     ]
     if bench.temporal:
         checks.append(f"floor (evaluation records' own group median over identical feature values, "

@@ -49,6 +49,9 @@ def regression_metrics(
     }
     for q, i in col.items():
         out[f"pinball_{quantile_name(q)}"] = pinball_loss(y, preds[:, i], q)
+        # Each quantile's own promise ("1 in 10 earn less than P10"); an interval can cover the right
+        # share while missing on both sides in opposite directions.
+        out[f"below_{quantile_name(q)}"] = float(np.mean(y < preds[:, i]))
     for lo, hi in ((0.1, 0.9), (0.25, 0.75)):
         if lo in col and hi in col:
             a, b = preds[:, col[lo]], preds[:, col[hi]]
