@@ -153,8 +153,8 @@ MODELS: dict[str, Predictor] = {
 }
 
 
-def prepare(bench: Benchmark) -> tuple[Split, pd.DataFrame, pd.DataFrame, str]:
-    """Adapter, cleaning and split, plus the raw file's columns for the same rows."""
+def prepare(bench: Benchmark, seed: int = SEED) -> tuple[Split, pd.DataFrame, pd.DataFrame, str]:
+    """Adapter, cleaning and split (`seed` draws a random one), plus the raw columns of the same rows."""
     path = DATA_ROOT / bench.path
     result = get_source(bench.source).read(path)
     frame, report = clean(result.frame, bench.source, keep_index=True)
@@ -166,7 +166,7 @@ def prepare(bench: Benchmark) -> tuple[Split, pd.DataFrame, pd.DataFrame, str]:
     frame = frame.reset_index(drop=True)
     positions = np.arange(len(frame))
     tagged = frame.assign(_pos=positions)
-    split = split_frame(tagged, seed=SEED, temporal=bench.temporal)
+    split = split_frame(tagged, seed=seed, temporal=bench.temporal)
     train_pos, eval_pos = split.train.pop("_pos").to_numpy(), split.evaluation.pop("_pos").to_numpy()
     split = split_frame_digest(split)
     summary = (f"{result.rows_read} rows read, {sum(result.rejected.values())} rejected by the "
@@ -271,6 +271,37 @@ def run_calibration(bench: Benchmark) -> tuple[str, pd.DataFrame]:
     return summary + "\n\n" + "\n".join(f"- {c}" for c in checks), table
 
 
+def run_split_seeds(bench: Benchmark, seeds: list[int]) -> str:
+    """The bundle against raw LightGBM on other random evaluation splits: how much one split's luck moves."""
+    from dataclasses import replace
+
+    from training.train import TrainConfig, fit_bundle
+
+    if bench.temporal:
+        return f"{bench.source}: its evaluation set is a year, not a random draw; nothing to vary"
+    names = [quantile_name(q) for q in ALL_QUANTILES]
+    lines = ["| split seed | evaluation rows | MAE $ | raw LightGBM MAE $ | better by | P10–P90 | P25–P75 | "
+             "share below " + " / ".join(n.upper() for n in names) + " |", "|---:" * 8 + "|"]
+    gains, cov80, cov50 = [], [], []
+    for seed in seeds:
+        split, raw_train, raw_eval, _ = prepare(bench, seed)
+        y = split.evaluation[TARGET].to_numpy(dtype=float)
+        config = tuned_config(TrainConfig(seed=SEED, params={"num_threads": THREADS}), bench.source)
+        ours = regression_metrics(y, fit_bundle(split.train, replace(config, model_kind="lightgbm"))
+                                  .predict(split.evaluation), ALL_QUANTILES)
+        plain = raw_lightgbm(split, raw_train.reset_index(drop=True), raw_eval.reset_index(drop=True))
+        raw = regression_metrics(y, plain, QUANTILES)
+        gains.append(1 - ours["mae"] / raw["mae"])
+        cov80.append(ours["coverage_p10_p90"])
+        cov50.append(ours["coverage_p25_p75"])
+        below = " / ".join(f"{ours[f'below_{n}']:.1%}" for n in names)
+        lines.append(f"| {seed} | {len(y):,} | {ours['mae']:,.0f} | {raw['mae']:,.0f} | {gains[-1]:.1%} | "
+                     f"{cov80[-1]:.1%} | {cov50[-1]:.1%} | {below} |")
+        print(f"  {bench.source:<14} split seed {seed:<4} MAE {ours['mae']:>9,.0f}", flush=True)
+    lines.append(f"| mean | | | | {np.mean(gains):.1%} | {np.mean(cov80):.1%} | {np.mean(cov50):.1%} | |")
+    return "\n".join(lines)
+
+
 def calibration_markdown(table: pd.DataFrame) -> str:
     """One row per model kind: point error, both intervals' coverage and width."""
     cols = [("mae", "MAE $", "{:,.0f}"), ("mdape", "MdAPE", "{:.1%}"), ("r2_log", "R² log", "{:.3f}"),
@@ -322,11 +353,19 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"every model kind, five quantiles: writes {SECTION_CALIBRATION!r}")
     parser.add_argument("--tuned-params", type=Path, metavar="PATH",
                         help="`salary tune` output: the lightgbm bundle uses it (--calibration)")
+    parser.add_argument("--split-seeds", type=int, nargs="+", metavar="SEED",
+                        help="instead: the lightgbm bundle and raw LightGBM on these random evaluation "
+                        "splits (prints only)")
     args = parser.parse_args(argv)
     global TUNED_PARAMS
     TUNED_PARAMS = args.tuned_params
     if not DATA_ROOT.exists():
         print(f"skipped: real data not found at {DATA_ROOT} (see its README for the datasets)")
+        return 0
+    if args.split_seeds:
+        for bench in BENCHMARKS:
+            if not args.only or bench.source in args.only:
+                print(f"### {bench.source}\n\n{run_split_seeds(bench, args.split_seeds)}\n", flush=True)
         return 0
     section = SECTION_CALIBRATION if args.calibration else SECTION
     parts = [
