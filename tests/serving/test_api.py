@@ -249,6 +249,13 @@ def test_metrics_count_requests_and_estimates_per_version(client: TestClient) ->
     assert "salary_model_reload_failures_total 0.0" in text
 
 
+def test_odd_methods_share_one_metrics_label(client: TestClient) -> None:
+    for method in ("BREW", "PROPFIND", "X-SCAN"):
+        client.request(method, "/v1/estimates")
+    text = client.get("/metrics").text
+    assert 'salary_http_requests_total{method="other",route="/v1/estimates",status="405"} 3.0' in text
+    assert "BREW" not in text and "PROPFIND" not in text
+
 def test_request_bodies_are_never_logged(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     marker = "Zanzibar-7f3e-secret"
     with caplog.at_level(logging.DEBUG):
