@@ -47,6 +47,8 @@ MAX_ABS_SLOPE = 0.15  # log points per year; beyond this a trend estimate is noi
 MIN_CALIBRATION_ROWS = 200
 # Model options that may ride in `params` (e.g. from tuned_params.json) but are not LightGBM's own.
 MODEL_OPTIONS = ("center_objective", "center_huber_delta", "median_correction")
+# Built from the boosters on first use, per process: never pickled, dropped when the boosters change.
+ROW_PREDICTORS = ("_packed", "_contrib")
 
 
 def quantile_name(q: float) -> str:
@@ -219,7 +221,7 @@ class QuantileModel:
 
     def _packed_reset(self) -> None:
         """Drop one-row predictors built from boosters that a refit replaced."""
-        for key in ("_packed", "_contrib"):
+        for key in ROW_PREDICTORS:
             self.__dict__.pop(key, None)
 
     def _dataset(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> lgb.Dataset:
@@ -307,7 +309,6 @@ class QuantileModel:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("_lock", None)
-        state.pop("_packed", None)
-        state.pop("_contrib", None)
+        for key in ("_lock", *ROW_PREDICTORS):
+            state.pop(key, None)
         return state
