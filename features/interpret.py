@@ -15,6 +15,7 @@ from features.schema import (
     EMPLOYMENT_TYPES,
     EXPERIENCE_LEVELS,
     JobRecord,
+    company_size_of,
     normalize_company_size,
     normalize_employment_type,
     normalize_experience_level,
@@ -114,11 +115,6 @@ def _coded(value: Any, normalize: Any, known: tuple[str, ...], name: str, warnin
     return code
 
 
-def _size_of(employees: float) -> str:
-    """The S/M/L code a headcount falls in (S <50, M 50-250, L >250, as aijobs defines them)."""
-    return "S" if employees < 50 else "M" if employees <= 250 else "L"
-
-
 def _given_skills(raw: Any) -> list[str]:
     if isinstance(raw, list | tuple):
         return canonical_skills(s for s in raw if isinstance(s, str))
@@ -166,7 +162,7 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
         warnings.append(f"company_employees {employees:g} is not a headcount; ignored")
         employees = None
     if size is None and employees is not None:
-        size = _size_of(employees)
+        size = company_size_of(employees)
     return Interpretation(
         role=reading.role.family,
         role_soc=reading.role.soc,

@@ -49,6 +49,11 @@ def normalize_employment_type(value: str) -> str:
     return _EMPLOYMENT_CODES.get(key, key.replace("-", "_").replace(" ", "_"))
 
 
+def company_size_of(employees: float) -> str:
+    """The S/M/L code a headcount falls in (S <50, M 50-250, L >250, as aijobs defines them)."""
+    return "S" if employees < 50 else "M" if employees <= 250 else "L"
+
+
 def normalize_company_size(value: str) -> str:
     """Company size codes are upper-case letters; casing from clients varies."""
     return value.strip().upper()

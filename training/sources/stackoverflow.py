@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.schema import company_size_of
 from training.sources.base import TARGET, Source, SourceFrame
 from training.sources.reading import (
     Rejections,
@@ -34,20 +35,9 @@ SKILL_COLUMNS = (
     "OfficeStackSyncHaveWorkedWith",
     "OpSysProfessional use",
 )
-# Survey buckets do not line up with S <50, M 50-250, L >250: each goes where most of it lies.
-ORG_SIZE = {
-    "just me - i am a freelancer, sole proprietor, etc.": "S",
-    "2 to 9 employees": "S", "2-9": "S",
-    "10 to 19 employees": "S", "10-19": "S",
-    "20 to 99 employees": "S", "20-99": "S",
-    "100 to 499 employees": "M", "100-499": "M",
-    "500 to 999 employees": "L", "500-999": "L",
-    "1,000 to 4,999 employees": "L", "1,000-4,999": "L",
-    "5,000 to 9,999 employees": "L", "5,000-9,999": "L",
-    "10,000 or more employees": "L", "10,000 or more": "L",
-}
 # Headcount for each bucket: the geometric middle of its bounds (a bucket spans a ratio, not a
-# difference); "10,000 or more" is taken as 20,000 and a sole proprietor as 1.
+# difference); "10,000 or more" is taken as 20,000 and a sole proprietor as 1. The S/M/L code follows
+# from it, so each bucket's code is where most of the bucket lies (20-99 is S, 500-999 is L).
 ORG_EMPLOYEES = {
     "just me - i am a freelancer, sole proprietor, etc.": 1,
     "2 to 9 employees": 4, "2-9": 4,
@@ -152,8 +142,8 @@ class StackOverflowSource(Source):
             out["skills"] = split_answers(*skill_cols)
         if "OrgSize" in raw:
             org_size = raw["OrgSize"].str.strip().str.lower()
-            out["company_size"] = org_size.map(ORG_SIZE)
             out["company_employees"] = org_size.map(ORG_EMPLOYEES)
+            out["company_size"] = out["company_employees"].map(company_size_of, na_action="ignore")
         if "RemoteWork" in raw:
             out["remote_ratio"] = raw["RemoteWork"].str.strip().str.lower().map(REMOTE)
         if "Employment" in raw:
