@@ -173,7 +173,8 @@ def prepare(bench: Benchmark, seed: int = SEED) -> tuple[Split, pd.DataFrame, pd
                f"adapter, {report.rows_out} after cleaning ({report.dropped}); {split.description}; "
                f"{len(split.train)} train / {len(split.evaluation)} evaluation rows, "
                f"evaluation digest {split.digest}")
-    return split, raw.iloc[train_pos], raw.iloc[eval_pos], summary
+    raw_train, raw_eval = (raw.iloc[p].reset_index(drop=True) for p in (train_pos, eval_pos))
+    return split, raw_train, raw_eval, summary
 
 
 def split_frame_digest(split: Split) -> Split:
@@ -190,7 +191,7 @@ def run(bench: Benchmark) -> tuple[str, pd.DataFrame]:
     for name, predict in MODELS.items():
         start = time.perf_counter()
         try:
-            preds = predict(split, raw_train.reset_index(drop=True), raw_eval.reset_index(drop=True))
+            preds = predict(split, raw_train, raw_eval)
         except Exception as exc:  # a failing model is a result to report, not a crash
             print(f"  {bench.source:<14} {name:<44} FAILED: {exc}", flush=True)
             rows.append({"model": f"{name} (failed: {str(exc)[:80]})"})
@@ -246,7 +247,7 @@ def run_calibration(bench: Benchmark) -> tuple[str, pd.DataFrame]:
         rows.append({"model": kind, **metrics, "seconds": time.perf_counter() - start})
         print(f"  {bench.source:<14} {kind:<20} MAE {metrics['mae']:>9,.0f}", flush=True)
     start = time.perf_counter()
-    raw = raw_lightgbm(split, raw_train.reset_index(drop=True), raw_eval.reset_index(drop=True))
+    raw = raw_lightgbm(split, raw_train, raw_eval)
     rows.append({"model": "LightGBM on raw columns", **regression_metrics(y, raw, QUANTILES),
                  "seconds": time.perf_counter() - start})
     table = pd.DataFrame(rows)
@@ -289,8 +290,7 @@ def run_split_seeds(bench: Benchmark, seeds: list[int]) -> str:
         config = tuned_config(TrainConfig(seed=SEED, params={"num_threads": THREADS}), bench.source)
         ours = regression_metrics(y, fit_bundle(split.train, replace(config, model_kind="lightgbm"))
                                   .predict(split.evaluation), ALL_QUANTILES)
-        plain = raw_lightgbm(split, raw_train.reset_index(drop=True), raw_eval.reset_index(drop=True))
-        raw = regression_metrics(y, plain, QUANTILES)
+        raw = regression_metrics(y, raw_lightgbm(split, raw_train, raw_eval), QUANTILES)
         gains.append(1 - ours["mae"] / raw["mae"])
         cov80.append(ours["coverage_p10_p90"])
         cov50.append(ours["coverage_p25_p75"])
