@@ -76,3 +76,17 @@ def test_center_refit_keeps_quantiles_ordered_and_monotone_in_experience() -> No
         assert (np.diff(q, axis=0) >= -1e-12).all()
         one = np.vstack([model.predict(rows[i : i + 1]) for i in (0, 30, 60)])
         np.testing.assert_allclose(one, q[[0, 30, 60]], atol=1e-9)
+
+
+def test_newest_year_miss_of_the_center_does_not_move_the_range_off_p50() -> None:
+    # 2023 jumps 0.3 above the 2021-2022 line: the split center misses the fold by about that much.
+    X, y = draw(4000, seed=7, years=(2021.0, 2022.0, 2023.0))
+    y = y + 0.3 * (X[:, 2] == 2023.0)
+    model = fit(X, y)
+    assert model.calibration_["refit"] == "all"
+    assert 0.2 < model.calibration_["center_offset"] < 0.4
+    q = model.predict(np.column_stack([np.full(50, 10.0), np.arange(50) % 3, np.full(50, 2023.0)]))
+    below, above = q[:, 2] - q[:, 0], q[:, 4] - q[:, 2]
+    # Normal noise of sd 0.25: P50 to P10 and P50 to P90 are both about 1.28 sd on the fold.
+    np.testing.assert_allclose(below.mean(), above.mean(), rtol=0.25)
+    assert 0.2 < below.mean() < 0.45
