@@ -52,6 +52,10 @@ def run_params(config: Any, bundle: SalaryModel, split_kind: str) -> dict[str, s
     if isinstance(bundle.model, QuantileModel):
         effective = {**DEFAULT_PARAMS, **(bundle.model.params or {})}
         out.update({f"lgbm_{k}": _flat(v) for k, v in effective.items()})
+        # How the range was calibrated, so runs in the UI show which fold and how far it moved it.
+        out.update({f"calibration.{k}": _flat(v) for k, v in bundle.model.calibration_.items()})
+        out.update({f"calibration.shift_{quantile_name(q)}": f"{shift:.4f}"
+                    for q, shift in bundle.model.shifts_.items()})
     out.update({f"features_{k}": _flat(v) for k, v in bundle.features.get_params().items()})
     out["n_features"] = str(len(bundle.features.get_feature_names_out()))
     out["split_kind"] = split_kind

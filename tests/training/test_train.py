@@ -44,8 +44,11 @@ def test_run_logs_what_makes_runs_comparable(mlflow_store: str, demo_csv: Path) 
     }
     assert contexts["evaluation"].digest == result.eval_digest
     assert "training" in contexts
-    for param in ("model_kind", "num_boost_round", "lgbm_learning_rate", "features_min_count", "source"):
+    for param in ("model_kind", "num_boost_round", "lgbm_learning_rate", "features_min_count", "source",
+                  "calibration.fold", "calibration.refit", "calibration.center_offset"):
         assert param in run.data.params
+    shifts = {q: float(run.data.params[f"calibration.shift_p{q}"]) for q in (10, 25, 50, 75, 90)}
+    assert shifts[50] == 0.0 and shifts[10] != 0.0
     assert run.data.tags["mlflow.source.git.commit"]
     assert run.data.tags["version.lightgbm"]
     assert run.data.metrics["rows_out"] == run.data.metrics["rows_train"] + run.data.metrics["rows_eval"]
