@@ -23,6 +23,7 @@ import pandas as pd
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.profiles import profiles_markdown, score_profiles  # noqa: E402
 from features.interpret import Interpretation  # noqa: E402
 from features.pipeline import interpret_all  # noqa: E402
 from models.quantile import quantile_name  # noqa: E402
@@ -307,6 +308,24 @@ def run_split_seeds(bench: Benchmark, seeds: list[int]) -> str:
     return "\n".join(lines)
 
 
+SECTION_PROFILES = "## Call profiles (issue 13)"
+PROFILE_SEEDS = (42, 1, 2)
+
+
+def run_profiles(bench: Benchmark, seeds: list[int]) -> pd.DataFrame:
+    """The bundle on each call profile against a plain LightGBM trained on exactly that profile."""
+    from training.train import TrainConfig, fit_bundle
+
+    rows = []
+    for seed in [SEED] if bench.temporal else seeds:
+        split = prepare(bench, seed)[0]
+        config = tuned_config(TrainConfig(source=bench.source, seed=SEED, params={"num_threads": THREADS}),
+                              bench.source)
+        bundle = fit_bundle(split.train, config)
+        rows += score_profiles(split, bundle, bench.source, seed, THREADS)
+    return pd.DataFrame(rows)
+
+
 def calibration_markdown(table: pd.DataFrame) -> str:
     """One row per model kind: point error, both intervals' coverage and width."""
     cols = [("mae", "MAE $", "{:,.0f}"), ("mdape", "MdAPE", "{:.1%}"), ("r2_log", "R² log", "{:.3f}"),
@@ -358,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"every model kind, five quantiles: writes {SECTION_CALIBRATION!r}")
     parser.add_argument("--tuned-params", type=Path, metavar="PATH",
                         help="`salary tune` output: the lightgbm bundle uses it (--calibration)")
+    parser.add_argument("--profiles", action="store_true",
+                        help="each call profile against a plain LightGBM on its fields: writes "
+                        f"{SECTION_PROFILES!r}")
     parser.add_argument("--split-seeds", type=int, nargs="+", metavar="SEED",
                         help="instead: the lightgbm bundle and raw LightGBM on these random evaluation "
                         "splits (prints only)")
@@ -366,6 +388,22 @@ def main(argv: list[str] | None = None) -> int:
     TUNED_PARAMS = args.tuned_params
     if not DATA_ROOT.exists():
         print(f"skipped: real data not found at {DATA_ROOT} (see its README for the datasets)")
+        return 0
+    if args.profiles:
+        tables = [run_profiles(b, args.split_seeds or list(PROFILE_SEEDS))
+                  for b in BENCHMARKS if not args.only or b.source in args.only]
+        body = "\n".join([
+            SECTION_PROFILES, "",
+            f"Run {dt.date.today().isoformat()} with `.venv/bin/python benchmarks/quality.py --profiles` on "
+            f"{platform.machine()} Linux, 2 cores, 24 GiB; {THREADS} LightGBM threads. aijobs: the temporal "
+            f"split (one evaluation year); Stack Overflow and Ask A Manager: random splits with seeds "
+            f"{', '.join(map(str, args.split_seeds or PROFILE_SEEDS))}, averaged. The plain model is our "
+            "feature columns and one LightGBM quantile booster per P10/P50/P90, trained on the profile's "
+            "fields only; ours is one bundle per split, fitted as `salary train` fits it.", "",
+            profiles_markdown(pd.concat(tables, ignore_index=True)), ""])
+        print(body)
+        if not args.no_write:
+            write_section(body, SECTION_PROFILES)
         return 0
     if args.split_seeds:
         for bench in BENCHMARKS:

@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from features.interpret import Interpretation, interpret
+from features.role import UNKNOWN_ROLE
 from features.schema import JobRecord
 from features.seniority import SENIORITY_RANK
 
@@ -34,7 +35,6 @@ NUMERIC = (
     "company_size_rank",
     "work_year",
     "remote",
-    "skill_count",
 )
 # Headcount, a column only in models whose training rows gave it (after the one-hot columns, so models
 # fitted before it existed keep their layout).
@@ -100,7 +100,8 @@ class JobFeatures(TransformerMixin, BaseEstimator):
             raise ValueError("JobFeatures.fit received no rows; expected at least one job record")
         self.categories_: dict[str, dict[str, int]] = {}
         for name in CATEGORICAL:
-            counts = Counter(getattr(r, name) for r in rows if getattr(r, name) is not None)
+            # "unknown" is not a role: a title we could not read leaves the role column missing.
+            counts = Counter(getattr(r, name) for r in rows if getattr(r, name) not in (None, UNKNOWN_ROLE))
             frequent = sorted(v for v, c in counts.items() if c >= self.min_count)
             self.categories_[name] = {v: i for i, v in enumerate(frequent)}
         skill_counts = Counter(s for r in rows for s in set(r.skills))
@@ -175,7 +176,6 @@ class JobFeatures(TransformerMixin, BaseEstimator):
                     _SIZE_RANK[r.company_size] if r.company_size is not None else _NAN,
                     year if year is not None else _NAN,
                     1.0 if r.remote else 0.0,
-                    float(len(r.skills)),
                     role.get(r.role, _NAN),
                     group.get(r.role_group, _NAN),  # type: ignore[arg-type]
                     country.get(r.country, _NAN),  # type: ignore[arg-type]
@@ -200,6 +200,12 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         out = np.zeros((len(rows), len(self.feature_names_)), dtype=np.float64)
         if rows:
             out[:, :n_dense] = np.asarray(dense, dtype=np.float64)
+            if self.skills_:
+                # No skills listed means skills unknown, not "none of these": the columns are missing,
+                # so a short list or none at all is not read as a lack of every skill.
+                unlisted = [i for i, r in enumerate(rows) if not r.skills]
+                if unlisted:
+                    out[np.ix_(unlisted, list(self._skill_col.values()))] = _NAN
             out[one_rows, one_cols] = 1.0
             if self.employees_col_ is not None:
                 out[:, self.employees_col_] = [

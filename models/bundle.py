@@ -12,8 +12,10 @@ import numpy as np
 
 from features.interpret import Interpretation, interpret
 from features.pipeline import JobFeatures, Records, interpret_all
+from features.population import Population
 from features.schema import JobRecord
 from models.baselines import Baseline
+from models.confidence import confidence, evidence_warnings
 from models.explain import drivers
 from models.quantile import QuantileModel, quantile_name
 
@@ -29,6 +31,8 @@ class Estimate:
     warnings: list[str] = field(default_factory=list)
     drivers: list[dict[str, Any]] = field(default_factory=list)
     baseline: float | None = None  # USD; baseline × Π(1 + effect_pct/100) over drivers == P50
+    evidence: dict[str, Any] | None = None  # training records behind the answer, and their group
+    confidence: str | None = None  # high, medium or low (models/confidence.py)
 
 
 class SalaryModel:
@@ -78,17 +82,44 @@ class SalaryModel:
         X = self.features.transform_interpretations(rows)
         values = np.exp(self.model.predict(X, num_threads=num_threads))
         names = self.quantile_names
+        population = self.population
         out = []
         for row, line in zip(rows, values, strict=True):
-            warnings = list(row.warnings)
-            out.append(Estimate({n: float(v) for n, v in zip(names, line, strict=True)}, row, warnings))
+            estimate = Estimate(
+                {n: float(v) for n, v in zip(names, line, strict=True)}, row, list(row.warnings)
+            )
+            if population is not None:
+                found = population.evidence(row)
+                estimate.evidence = {
+                    "records": found.records,
+                    "group": found.group,
+                    "matching_all_stated": found.stated,
+                }
+                estimate.confidence = confidence(found, float(line[0]), float(line[-1]))
+                estimate.warnings += evidence_warnings(found, population.source)
+            out.append(estimate)
         if explain and isinstance(self.model, QuantileModel):
             contrib, baseline = self.model.contributions(X)
             feature_names = list(self.features.get_feature_names_out())
-            for estimate, row, line, base in zip(out, rows, contrib, baseline, strict=True):
-                estimate.drivers = drivers(line, feature_names, row)
-                estimate.baseline = float(np.exp(base))
+            for estimate, row, line, base, x in zip(out, rows, contrib, baseline, X, strict=True):
+                estimate.drivers, unstated = drivers(line, feature_names, row, x)
+                estimate.baseline = float(np.exp(base + unstated))
         return out
+
+    @property
+    def population(self) -> Population | None:
+        """Who the training data covers; None for models trained before it was recorded."""
+        cached = self.__dict__.get("_population")
+        if cached is None and "population" in self.metadata:
+            cached = self.__dict__.setdefault(
+                "_population", Population.from_dict(self.metadata["population"])
+            )
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_population", None)  # rebuilt from metadata on first use
+        return state
 
     def save(self, directory: Path) -> Path:
         """Write the bundle into `directory` and return the file path."""

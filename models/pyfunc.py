@@ -17,7 +17,7 @@ _FIELD_TYPES = {
     "years_experience": DataType.double,
     "remote_ratio": DataType.double,
     "company_employees": DataType.double,  # an integer, but missing values make pandas columns float
-    "work_year": DataType.long,
+    "work_year": DataType.double,  # a year, but a batch where some rows lack one is a float column
 }
 
 

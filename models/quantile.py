@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from models.forest import Forest, pack
+from models.profiles import BITS, masks, profile_columns, profile_keys
 from models.row_predict import RowContributions
 
 QUANTILES: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
@@ -45,8 +46,13 @@ TIME_FEATURE = "work_year"
 EXPERIENCE_FEATURE = "years_experience"
 MAX_ABS_SLOPE = 0.15  # log points per year; beyond this a trend estimate is noise, not drift
 MIN_CALIBRATION_ROWS = 200
+MIN_PATTERN_ROWS = 100  # calibration rows a pattern of stated parts needs for shifts of its own
+PATTERNS = range(1 << len(BITS))
 # Model options that may ride in `params` (e.g. from tuned_params.json) but are not LightGBM's own.
-MODEL_OPTIONS = ("center_objective", "center_huber_delta", "median_correction")
+MODEL_OPTIONS = ("center_objective", "center_huber_delta", "median_correction", "copy_weight")
+# Count thresholds that must hold in rows as the data gave them, not in partial copies of those rows.
+COPY_WEIGHT = 0.5  # measured on aijobs: lower all-fields and per-profile MAE than 1.0 (docs/model.md)
+PER_ROW_COUNTS = {"min_data_in_leaf": 20, "min_data_per_group": 100}
 # Built from the boosters on first use, per process: never pickled, dropped when the boosters change.
 ROW_PREDICTORS = ("_packed", "_contrib")
 
@@ -123,11 +129,14 @@ class QuantileModel:
         monotone_increasing: Sequence[str] = (),
         calibration: np.ndarray | None = None,
         calibration_note: str = "",
+        complete: np.ndarray | None = None,
     ) -> QuantileModel:
         """Fit without the `calibration` rows and measure the shifts there, then refit on all rows.
 
         A fold of the newest year refits every booster (see `_is_later`). A random fold refits only
         the trend and center: the residual boosters and the shifts stay as measured on the split.
+        `complete` marks the rows as the data gave them (not partial copies); the year trend is
+        measured on those alone, as partial copies pool groups whose mix changes from year to year.
         """
         if X.shape[0] != len(y_log):
             raise ValueError(f"X has {X.shape[0]} rows but y has {len(y_log)}")
@@ -135,35 +144,37 @@ class QuantileModel:
             raise ValueError(f"quantiles must include 0.5, got {self.quantiles}")
         names = list(feature_names)
         self.feature_names_ = names
+        self.multiplicity_ = 1.0 if complete is None else len(y_log) / max(int(np.sum(complete)), 1)
         self.categorical_ = [c for c in categorical_features if c in names]
         self.monotone_ = [c for c in monotone_increasing if c in names]
         self.residual_columns_ = [i for i, n in enumerate(names) if n not in self.monotone_]
         self.time_index_ = names.index(TIME_FEATURE) if TIME_FEATURE in names else None
         group_cols = [names.index(c) for c in (*self.categorical_, "seniority_rank") if c in names]
+        self.profile_columns_ = profile_columns(names)
         self.shifts_ = {q: 0.0 for q in self.quantiles}
+        self.pattern_shifts_ = np.zeros((len(PATTERNS), len(self.quantiles)))
+        self.pattern_rows_ = np.zeros(len(PATTERNS), dtype=np.int64)
         self.calibration_ = {"fold": calibration_note or "none", "rows": 0}
         refit = "all"
         if calibration is not None and MIN_CALIBRATION_ROWS <= calibration.sum() < len(y_log) - 1:
             cal = np.asarray(calibration, dtype=bool)
-            self._fit_location(X[~cal], y_log[~cal], group_cols)
-            self._fit_residuals(X[~cal], y_log[~cal])
+            part = None if complete is None else complete[~cal]
+            self._fit_location(X[~cal], y_log[~cal], group_cols, part)
+            self._fit_residuals(X[~cal], y_log[~cal], part)
             offsets = y_log[cal, None] - self._raw_log(X[cal])
-            # P50 is the point estimate (it minimises MAE) and is left as fitted; shifts calibrate the
-            # range around it. They are measured from where P50 landed on the fold: otherwise the split
-            # center's miss there (on a newest-year fold, its year-ahead drift) moved every quantile
-            # but P50, and the range sat off-center (aijobs 2024: 12.8% below P10, 5.0% above P90).
-            center_offset = float(np.median(offsets[:, self.quantiles.index(0.5)]))
-            self.shifts_ = {
-                q: float(np.quantile(offsets[:, i], q)) - center_offset if q != 0.5 else 0.0
-                for i, q in enumerate(self.quantiles)
-            }
+            keys = profile_keys(X[cal], self.profile_columns_)
+            center_offset = self._calibrate(offsets, keys)
             refit = "all" if self._is_later(X, cal) else "center"
-            self.calibration_ = {"fold": calibration_note or "given", "rows": int(cal.sum()), "refit": refit,
-                                 "center_offset": round(center_offset, 4)}
+            self.calibration_ = {
+                "fold": calibration_note or "given",
+                "rows": int(cal.sum()),
+                "refit": refit,
+                "center_offset": round(center_offset, 4),
+            }
         # Every row informs the trend and the center, which is P50 (the point estimate).
-        self._fit_location(X, y_log, group_cols)
+        self._fit_location(X, y_log, group_cols, complete)
         if refit == "all":
-            self._fit_residuals(X, y_log)
+            self._fit_residuals(X, y_log, complete)
         # An exchangeable fold keeps the residual boosters and shifts it measured. The boosters
         # learned the split center's in-sample residuals, narrower than its out-of-sample ones by
         # an amount that depends on how many rows the center saw, and the shifts make up the
@@ -172,6 +183,36 @@ class QuantileModel:
         # shifts were measured around, so the ranges may cover a little more than nominal.
         self._packed_reset()
         return self
+
+    def _calibrate(self, offsets: np.ndarray, keys: np.ndarray) -> float:
+        """Conformal shifts per pattern of stated parts; a thin pattern borrows a coarser one's.
+
+        P50 is the point estimate (it minimises MAE) and is left as fitted; shifts calibrate the range
+        around it. They are measured from where P50 landed on the fold: otherwise the split center's
+        miss there (on a newest-year fold, its year-ahead drift) moved every quantile but P50, and the
+        range sat off-center (aijobs 2024: 12.8% below P10, 5.0% above P90). Returns the whole fold's
+        P50 offset.
+        """
+        mid = self.quantiles.index(0.5)
+
+        def shifts(rows: np.ndarray) -> np.ndarray:
+            center = float(np.median(offsets[rows, mid]))
+            out = np.array(
+                [float(np.quantile(offsets[rows, i], q)) - center for i, q in enumerate(self.quantiles)]
+            )
+            out[mid] = 0.0
+            return out
+
+        everyone = np.ones(len(keys), dtype=bool)
+        self.shifts_ = dict(zip(self.quantiles, shifts(everyone).tolist(), strict=True))
+        for key in PATTERNS:
+            for mask in masks():
+                rows = (keys & mask) == (key & mask)
+                if rows.sum() >= MIN_PATTERN_ROWS or mask == 0:
+                    self.pattern_shifts_[key] = shifts(rows)
+                    self.pattern_rows_[key] = int(rows.sum())
+                    break
+        return float(np.median(offsets[:, mid]))
 
     def _is_later(self, X: np.ndarray, cal: np.ndarray) -> bool:
         """A fold later than every other row is the newest data: refit on it too and keep the shifts."""
@@ -184,15 +225,27 @@ class QuantileModel:
         """LightGBM's parameters and the model options (MODEL_OPTIONS) riding in `params`."""
         base = {**DEFAULT_PARAMS, **(self.params or {})}
         options = {k: base.pop(k) for k in MODEL_OPTIONS if k in base}
+        for name, default in PER_ROW_COUNTS.items():  # a leaf needs as many rows as the data gave
+            base[name] = round(base.get(name, default) * getattr(self, "multiplicity_", 1.0))
         return base, options
 
-    def _fit_location(self, X: np.ndarray, y_log: np.ndarray, group_cols: Sequence[int]) -> None:
-        """The year trend and the monotone center on the detrended target."""
+    def _weights(self, complete: np.ndarray | None) -> np.ndarray | None:
+        """Partial copies weigh `copy_weight` (option) against 1 for rows as the data gave them."""
+        weight = float(self._options()[1].get("copy_weight", COPY_WEIGHT))
+        if complete is None or weight == 1.0:
+            return None
+        return np.where(complete, 1.0, weight)
+
+    def _fit_location(
+        self, X: np.ndarray, y_log: np.ndarray, group_cols: Sequence[int], complete: np.ndarray | None
+    ) -> None:
+        """The year trend (on complete rows) and the monotone center on the detrended target."""
         base, options = self._options()
         years = X[:, self.time_index_] if self.time_index_ is not None else None
         if years is not None and np.isfinite(years).any():
             self.reference_year_ = float(np.nanmax(years))
-            self.slope_ = year_slope(y_log, years, _group_keys(X, group_cols))
+            rows = slice(None) if complete is None else np.asarray(complete, dtype=bool)
+            self.slope_ = year_slope(y_log[rows], years[rows], _group_keys(X[rows], group_cols))
         else:
             self.reference_year_, self.slope_ = 0.0, 0.0
         target = y_log - self._trend(X)
@@ -200,15 +253,18 @@ class QuantileModel:
             **base,
             "objective": options.get("center_objective", self.center_objective),
             "monotone_constraints": [1 if n in self.monotone_ else 0 for n in self.feature_names_],
-            "monotone_constraints_method": "advanced",
+            # "advanced" let P50 fall with experience (by 0.1%) once partial copies were down-weighted.
+            "monotone_constraints_method": base.get("monotone_constraints_method", "intermediate"),
         }
         if center_params["objective"] == "huber":  # LightGBM's huber delta is its `alpha`
             center_params["alpha"] = float(options.get("center_huber_delta", 0.3))
         self.center_ = lgb.train(
-            center_params, self._dataset(X, target, self.feature_names_), self.num_boost_round
+            center_params,
+            self._dataset(X, target, self.feature_names_, self._weights(complete)),
+            self.num_boost_round,
         )
 
-    def _fit_residuals(self, X: np.ndarray, y_log: np.ndarray) -> None:
+    def _fit_residuals(self, X: np.ndarray, y_log: np.ndarray, complete: np.ndarray | None) -> None:
         """Quantile boosters of the current location's residual on these rows, without experience."""
         base, options = self._options()
         residual = y_log - self._trend(X) - self.center_.predict(X)
@@ -218,21 +274,25 @@ class QuantileModel:
         rounds = self.residual_rounds or max(self.num_boost_round // 2, 1)
         self.boosters_: dict[float, lgb.Booster] = {}
         correct_median = bool(options.get("median_correction", True))
+        weight = self._weights(complete)
         for q in self.quantiles:
             params = {**rparams, "objective": "quantile", "alpha": q}
             # Without the median correction the P50 booster learns zero, so P50 is the (robust) center.
             label = residual if correct_median or q != 0.5 else np.zeros_like(residual)
-            self.boosters_[q] = lgb.train(params, self._dataset(Xr, label, rnames), rounds)
+            self.boosters_[q] = lgb.train(params, self._dataset(Xr, label, rnames, weight), rounds)
 
     def _packed_reset(self) -> None:
         """Drop one-row predictors built from boosters that a refit replaced."""
         for key in ROW_PREDICTORS:
             self.__dict__.pop(key, None)
 
-    def _dataset(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> lgb.Dataset:
+    def _dataset(
+        self, X: np.ndarray, y: np.ndarray, names: list[str], weight: np.ndarray | None = None
+    ) -> lgb.Dataset:
         return lgb.Dataset(
             X,
             label=y,
+            weight=weight,
             feature_name=names,
             categorical_feature=[c for c in self.categorical_ if c in names],
             free_raw_data=False,
@@ -277,7 +337,7 @@ class QuantileModel:
 
     def predict(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
         """Log-salary quantiles, one column each; P50 is kept, the others pushed outward if they cross."""
-        out = self._raw_log(X, num_threads) + np.array([self.shifts_[q] for q in self.quantiles])
+        out = self._raw_log(X, num_threads) + self.pattern_shifts_[profile_keys(X, self.profile_columns_)]
         mid = self.quantiles.index(0.5)
         for i in range(mid - 1, -1, -1):
             out[:, i] = np.minimum(out[:, i], out[:, i + 1])

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from features.population import Population
 from features.schema import EXAMPLE_RECORD, JobRecord
 from models.bundle import Estimate
 from serving.errors import field_errors, too_many
@@ -26,6 +27,7 @@ from serving.schemas import (
     Interpreted,
     ModelInfo,
     ModelRef,
+    PopulationOut,
     Problem,
     TrainingSummary,
     ValidationProblem,
@@ -98,6 +100,8 @@ def to_response(estimate: Estimate, record: JobRecord, ref: ModelRef) -> Estimat
         interpreted=Interpreted.model_validate(estimate.interpreted.public()),
         drivers=estimate.drivers,
         warnings=[*estimate.warnings, *record.unknown_codes()],
+        confidence=estimate.confidence,
+        evidence=estimate.evidence,
         model=ref,
     )
 
@@ -269,7 +273,15 @@ def get_model_info(model: ModelDep) -> ModelInfo:
         quantiles=model.bundle.quantile_names,
         training=TrainingSummary.model_validate({key: meta.get(key) for key in TrainingSummary.model_fields}),
         metrics={k: float(v) for k, v in (meta.get("metrics") or {}).items()},
+        population=population_out(model.bundle.population),
     )
+
+
+def population_out(population: Population | None) -> PopulationOut | None:
+    """The training population's margins, as `/v1/model` shows them."""
+    if population is None:
+        return None
+    return PopulationOut(rows=population.rows, **population.margins())
 
 
 @ops.get("/healthz", response_model=Health)

@@ -34,6 +34,12 @@ EXAMPLE_ESTIMATE: dict[str, Any] = {
         {"factor": "skill: PyTorch", "effect_pct": 6.0},
     ],
     "warnings": [],
+    "confidence": "high",
+    "evidence": {
+        "records": 1843,
+        "group": {"role": "machine_learning_engineer", "seniority": "senior", "country_group": "US"},
+        "matching_all_stated": 1843,
+    },
     "model": EXAMPLE_MODEL,
 }
 
@@ -66,6 +72,17 @@ class Interpreted(BaseModel):
     work_year: int | None = None
 
 
+class EvidenceOut(BaseModel):
+    """How many training records back an estimate, and which group they are."""
+
+    records: int = Field(description="Training records in `group`.")
+    group: dict[str, str] = Field(
+        description="The finest group of what the record states (role, seniority, country_group) with "
+        "enough records; seniority, then country, are dropped while it has fewer than 20. Empty: all records."
+    )
+    matching_all_stated: int = Field(description="Training records matching everything the record states.")
+
+
 class ModelRef(BaseModel):
     """Which model answered."""
 
@@ -89,8 +106,15 @@ class EstimateResponse(BaseModel):
     interpreted: Interpreted
     drivers: list[Driver] = Field(default_factory=list, description="What moved P50, largest effect first.")
     warnings: list[str] = Field(
-        default_factory=list, description="What could not be read: unknown role, location, truncated text."
+        default_factory=list,
+        description="What could not be read (unknown role, location, truncated text) and thin evidence "
+        "(a role family or country the training data never saw, a group under 20 records).",
     )
+    confidence: str | None = Field(
+        None,
+        description="high, medium or low, from the evidence and the range's width (README, 'Confidence').",
+    )
+    evidence: EvidenceOut | None = None
     model: ModelRef
 
 
@@ -197,10 +221,22 @@ class TrainingSummary(BaseModel):
     """What the serving model was trained and evaluated on."""
 
     source: str | None = Field(None, description="Dataset adapter, e.g. 'aijobs'.")
-    rows_train: int | None = None
-    rows_eval: int | None = None
+    rows_train: int | None = Field(None, description="Rows the backtest model was fitted on.")
+    rows_eval: int | None = Field(None, description="Rows the backtest was scored on.")
+    rows_fitted: int | None = Field(None, description="Rows the serving model was fitted on (all, usually).")
     split: str | None = Field(None, description="How the evaluation set was held out.")
     eval_digest: str | None = Field(None, description="Digest of the frozen evaluation set.")
+    metrics_from: str | None = Field(None, description="Which model and rows the metrics were measured on.")
+
+
+class PopulationOut(BaseModel):
+    """Who the training data covers: records per role family, seniority, country group and country."""
+
+    rows: int
+    role: dict[str, int] = Field(default_factory=dict)
+    seniority: dict[str, int] = Field(default_factory=dict)
+    country_group: dict[str, int] = Field(default_factory=dict)
+    country: dict[str, int] = Field(default_factory=dict)
 
 
 class ModelInfo(BaseModel):
@@ -233,6 +269,7 @@ class ModelInfo(BaseModel):
     quantiles: list[str]
     training: TrainingSummary
     metrics: dict[str, float] = Field(default_factory=dict, description="Evaluation metrics of the model.")
+    population: PopulationOut | None = Field(None, description="None for models trained before it was kept.")
 
 
 class Health(BaseModel):

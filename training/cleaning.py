@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from features.location import parse_location
+from features.population import HIGH_INCOME
 from training.sources import SOURCES
 from training.sources.base import TARGET
 
@@ -18,11 +19,6 @@ HIGH_INCOME_FLOOR_USD = 10_000.0
 OTHER_FLOOR_USD = 3_000.0  # real full-time pay in lower-income countries goes this low
 US_CEILING_USD = 2_000_000.0
 OTHER_CEILING_USD = 1_000_000.0
-# Countries where a full-time salary under $10k a year is below any legal or plausible wage.
-HIGH_INCOME = frozenset(
-    ("AT", "AU", "BE", "CA", "CH", "DE", "DK", "ES", "FI", "FR", "GB", "HK", "IE", "IL", "IS",
-     "IT", "JP", "KR", "LU", "NL", "NO", "NZ", "SE", "SG")
-)
 SALARY_FLOOR_USD = US_FLOOR_USD  # kept for callers of the first version
 SALARY_CEILING_USD = US_CEILING_USD
 EXAMPLES_PER_RULE = 3

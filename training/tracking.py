@@ -20,10 +20,11 @@ import pandas as pd
 from mlflow.data.pandas_dataset import from_pandas
 
 from features.pipeline import interpret_all
+from features.population import country_group
 from models.bundle import SalaryModel
 from models.quantile import DEFAULT_PARAMS, QuantileModel, quantile_name
 from training import plots
-from training.cleaning import HIGH_INCOME, CleaningReport
+from training.cleaning import CleaningReport
 from training.evaluate import segment_metrics
 from training.sources.base import TARGET
 from training.splits import Split, frame_digest
@@ -115,15 +116,6 @@ def log_data(report: CleaningReport, path: str | Path | None, rows: Mapping[str,
     counts.update({f"rows_dropped_{rule}": float(n) for rule, n in report.dropped.items()})
     mlflow.log_metrics(counts)
     mlflow.log_text(json.dumps(report.to_dict(), indent=2, default=str), "cleaning_report.json")
-
-
-def country_group(country: str | None) -> str:
-    """US, other high-income, rest of world, or unknown: groups with different pay levels and data."""
-    if country is None:
-        return "unknown"
-    if country == "US":
-        return "US"
-    return "high_income" if country in HIGH_INCOME else "other"
 
 
 def segments(evaluation: pd.DataFrame) -> pd.DataFrame:

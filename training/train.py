@@ -12,18 +12,22 @@ import numpy as np
 import pandas as pd
 
 from features.pipeline import JobFeatures, interpret_all
+from features.population import Population
 from models import registry
 from models.baselines import BASELINES, Baseline
 from models.bundle import SalaryModel
 from models.pyfunc import SalaryPyfunc, input_example, signature
-from models.quantile import QUANTILES, TIME_FEATURE, QuantileModel, choose_calibration_fold
+from models.quantile import QUANTILES, QuantileModel, choose_calibration_fold
 from training import promote, tracking
+from training.augment import blank_parts
 from training.cleaning import CleaningReport, clean
 from training.evaluate import regression_metrics
 from training.sources import SourceFrame, get_source
 from training.sources.base import TARGET
 from training.splits import split_frame
 from training.tuned_params import with_tuned_params
+
+AUGMENT_SEED_OFFSET = 7919  # its own stream: which copies blank what is independent of the splits
 
 
 @dataclass
@@ -44,6 +48,8 @@ class TrainConfig:
     experiment: str = registry.EXPERIMENT
     model_kind: str = "lightgbm"  # or a baseline: global_median, group_median, ridge
     tuned_params: Path | None = None  # JSON written by `salary tune`; default: beside the tracking store
+    augment_copies: int = 2  # partial copies of each training row (training/augment.py); 0: none
+    refit_all: bool = True  # after the backtest, fit the registered model on every cleaned row
 
 
 @dataclass
@@ -83,24 +89,34 @@ def make_model(config: TrainConfig) -> QuantileModel | Baseline:
 
 
 def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
-    """Fit the feature pipeline and the quantile boosters on one training frame."""
+    """Fit the feature pipeline on the rows, and the model on the rows and their partial copies."""
     rows = interpret_all(train)  # the costly part: read each record once for fit and transform
     features = JobFeatures(min_count=config.min_count).fit(rows)
-    X = features.transform_interpretations(rows)
-    y = np.log(train[TARGET].to_numpy(dtype=float))
     names = list(features.get_feature_names_out())
-    years = X[:, names.index(TIME_FEATURE)] if TIME_FEATURE in names else None
+    default_year = features.default_work_year_
+    years = np.array([r.work_year or default_year or np.nan for r in rows], dtype=float)
     fold, note = choose_calibration_fold(years, seed=config.seed)
+    copies = config.augment_copies if config.model_kind == "lightgbm" else 0
+    augmented, origin = blank_parts(train, copies, seed=config.seed + AUGMENT_SEED_OFFSET)
+    rows += interpret_all(augmented.iloc[len(train) :])
+    X = features.transform_interpretations(rows)
+    y = np.log(train[TARGET].to_numpy(dtype=float))[origin]
     model = make_model(config).fit(
         X,
         y,
         names,
         categorical_features=features.categorical_features,
         monotone_increasing=features.monotone_increasing,
-        calibration=fold,
+        calibration=fold[origin],  # a row's copies stay on its side of the calibration split
         calibration_note=note,
+        complete=np.arange(len(origin)) < len(train),
     )
-    meta = {"model_kind": config.model_kind, "calibration": getattr(model, "calibration_", None)}
+    meta = {
+        "model_kind": config.model_kind,
+        "calibration": getattr(model, "calibration_", None),
+        "augment_copies": copies,
+        "population": Population.count(rows[: len(train)], config.source).to_dict(),
+    }
     return SalaryModel(features, model, meta)
 
 
@@ -144,29 +160,35 @@ def train(config: TrainConfig) -> TrainResult:
     config = with_tuned_params(config)
     source = read_source(config.source, config.data)
     frame, report = clean(source.frame, config.source)
-    split = split_frame(
-        frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal
-    )
+    split = split_frame(frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal)
     experiment_id = registry.ensure_experiment(config.experiment)
     run_name = f"{config.model_kind}-{config.source}"
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         tracking.log_inputs(config, split, source.path, report)
-        bundle = fit_bundle(split.train, config)
+        backtest = fit_bundle(split.train, config)
+        preds, metrics = score_bundle(backtest, split.evaluation)
+        # The backtest scored, the served model learns from every row, the newest included, by the same
+        # procedure (a temporal split's newest year is then the calibration fold); the metrics stay
+        # the backtest's, as nothing is left to score the final model on.
+        bundle = fit_bundle(frame, config) if config.refit_all else backtest
         bundle.metadata.update(
             {
                 "source": config.source,
                 "rows_train": len(split.train),
                 "rows_eval": len(split.evaluation),
+                "rows_fitted": len(frame) if config.refit_all else len(split.train),
                 "split": split.description,
                 "eval_digest": split.digest,
                 "run_id": run.info.run_id,
+                "metrics": metrics,
+                "metrics_from": "backtest: fitted on the training side of the split, scored on the "
+                "evaluation side" + ("; the registered model is refitted on all rows" * config.refit_all),
             }
         )
-        preds, metrics = score_bundle(bundle, split.evaluation)
-        bundle.metadata["metrics"] = metrics
         mlflow.log_params(tracking.run_params(config, bundle, split.kind))
-        mlflow.log_metrics(metrics)
-        tracking.log_evaluation(split.evaluation, preds, bundle.model.quantiles, bundle)
+        mlflow.log_metrics({**metrics, "rows_fitted": float(bundle.metadata["rows_fitted"])})
+        mlflow.set_tag("metrics_from", bundle.metadata["metrics_from"])
+        tracking.log_evaluation(split.evaluation, preds, bundle.model.quantiles, backtest)
         model_uri = _log_bundle(bundle)
         version, champion = (
             register(model_uri, run.info.run_id, config.model_kind == "lightgbm")

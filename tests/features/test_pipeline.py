@@ -35,7 +35,23 @@ def test_unseen_values_become_missing_not_errors() -> None:
     row = features.transform([{"title": "Zookeeper", "location": "Reykjavik, Iceland"}])[0]
     names = list(features.get_feature_names_out())
     assert np.isnan(row[names.index("role")])
-    assert row[names.index("skill_count")] == 0.0
+
+
+def test_skills_not_listed_are_unknown_and_a_listed_one_is_known() -> None:
+    features = JobFeatures(min_count=1).fit(RECORDS)
+    names = list(features.get_feature_names_out())
+    none, some = features.transform([{"title": "Data Engineer"}, {"title": "Data Engineer", "skills": ["k8s"]}])
+    skill_cols = [i for i, n in enumerate(names) if n.startswith("skill__")]
+    assert np.isnan(none[skill_cols]).all()
+    assert some[names.index("skill__Kubernetes")] == 1.0
+    assert not np.isnan(some[skill_cols]).any() and some[skill_cols].sum() == 1.0
+    assert "skill_count" not in names  # the list's length is no feature: only what the skills are worth
+
+
+def test_an_unreadable_title_leaves_the_role_missing() -> None:
+    features = JobFeatures(min_count=1).fit([*RECORDS, {"title": "Zookeeper"}])
+    row = features.transform([{"title": "Zookeeper"}])[0]
+    assert np.isnan(row[list(features.get_feature_names_out()).index("role")])
 
 
 def test_dataframe_dicts_and_interpretations_agree() -> None:

@@ -158,8 +158,21 @@ def test_streamed_body_over_the_limit_is_a_413(make_client: ClientFactory) -> No
 def test_model_endpoint_describes_the_serving_model(client: TestClient) -> None:
     data = client.get("/v1/model").json()
     assert data["quantiles"] == ["p10", "p25", "p50", "p75", "p90"]
-    assert set(data["training"]) == {"source", "rows_train", "rows_eval", "split", "eval_digest"}
+    assert set(data["training"]) == {
+        "source", "rows_train", "rows_eval", "rows_fitted", "split", "eval_digest", "metrics_from"
+    }
     assert isinstance(data["metrics"], dict)
+    population = data["population"]
+    assert population["rows"] > 0 and sum(population["country_group"].values()) == population["rows"]
+    assert population["role"] and population["country"] and population["seniority"]
+
+
+def test_every_estimate_carries_its_evidence_and_confidence(client: TestClient) -> None:
+    seen = client.post("/v1/estimates", json={"title": "Data Engineer", "location": "Chicago, IL"}).json()
+    assert seen["confidence"] in ("high", "medium") and seen["evidence"]["records"] >= 20
+    unseen = client.post("/v1/estimates", json={"title": "Registered Nurse", "location": "Chicago, IL"}).json()
+    assert unseen["confidence"] == "low" and unseen["evidence"]["matching_all_stated"] == 0
+    assert any(w.startswith("registered_nurse: no comparable records") for w in unseen["warnings"])
 
 
 def test_api_keys_guard_v1_but_not_health(make_client: ClientFactory) -> None:

@@ -1,0 +1,153 @@
+"""Call profiles: the bundle against a plain LightGBM trained on exactly each profile's fields.
+
+Run through `benchmarks/quality.py --profiles`. For each dataset and evaluation split, one bundle is
+fitted the way `salary train` fits it; each profile blanks every other field of the evaluation rows
+(and, for the dedicated model only, of the training rows), so both answer the same partial calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features.pipeline import JobFeatures, interpret_all
+from models.quantile import DEFAULT_PARAMS
+from training.augment import PARTS, SKILLS_SENT
+from training.evaluate import regression_metrics
+from training.sources.base import TARGET
+from training.splits import Split
+
+PLAIN_QUANTILES = (0.1, 0.5, 0.9)
+PLAIN_ROUNDS = 400
+ALL_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+@dataclass(frozen=True)
+class CallProfile:
+    """The parts a call states; `needs` names a column the data must fill for the profile to apply."""
+
+    name: str
+    parts: frozenset[str] | None  # None: every field
+    needs: str | None = None
+    few_skills: bool = False
+
+
+PROFILES = (
+    CallProfile("all fields", None),
+    CallProfile("title + location + seniority or years", frozenset({"title", "location", "experience"})),
+    CallProfile("title + location", frozenset({"title", "location"})),
+    CallProfile("title only", frozenset({"title"})),
+    CallProfile("title + location + five skills", frozenset({"title", "location", "skills"}), "skills", True),
+    CallProfile("posting text only", frozenset({"description"}), "description"),
+)
+
+
+def applies(profile: CallProfile, frame: pd.DataFrame) -> bool:
+    """A profile needs its column filled on most rows (a posting-text call needs postings)."""
+    if profile.needs is None:
+        return True
+    return profile.needs in frame.columns and bool(frame[profile.needs].notna().mean() > 0.9)
+
+
+def restrict(frame: pd.DataFrame, profile: CallProfile, seed: int) -> pd.DataFrame:
+    """The rows as this profile's call would state them: other parts blank, skills cut to five."""
+    if profile.parts is None:
+        return frame
+    out = frame.copy()
+    for part, columns in PARTS.items():
+        if part not in profile.parts:
+            for column in columns:
+                if column in out.columns:
+                    out[column] = None
+    if profile.few_skills and "skills" in out.columns:
+        rng = np.random.default_rng(seed)
+        out["skills"] = [
+            [s[i] for i in sorted(rng.choice(len(s), size=min(len(s), SKILLS_SENT), replace=False))]
+            if isinstance(s, list) and s
+            else None
+            for s in out["skills"]
+        ]
+    return out
+
+
+def plain_lightgbm(train: pd.DataFrame, evaluation: pd.DataFrame, threads: int) -> np.ndarray:
+    """Our feature columns and one plain quantile booster each: no copies, trend or calibration."""
+    train_rows, eval_rows = interpret_all(train), interpret_all(evaluation)
+    features = JobFeatures().fit(train_rows)
+    X, X_eval = features.transform_interpretations(train_rows), features.transform_interpretations(eval_rows)
+    names = list(features.get_feature_names_out())
+    y = np.log(train[TARGET].to_numpy(dtype=float))
+    preds = []
+    for q in PLAIN_QUANTILES:
+        params = {**DEFAULT_PARAMS, "objective": "quantile", "alpha": q, "num_threads": threads}
+        data = lgb.Dataset(X, y, feature_name=names, categorical_feature=features.categorical_features)
+        preds.append(np.exp(lgb.train(params, data, PLAIN_ROUNDS).predict(X_eval)))
+    return np.sort(np.column_stack(preds), axis=1)
+
+
+def score_profiles(split: Split, bundle: Any, source: str, seed: int, threads: int) -> list[dict[str, Any]]:
+    """One row per applicable profile: the bundle's metrics, the dedicated model's MAE, their ratio."""
+    y = split.evaluation[TARGET].to_numpy(dtype=float)
+    rows = []
+    for profile in PROFILES:
+        if not applies(profile, split.train):
+            continue
+        evaluation = restrict(split.evaluation, profile, seed)
+        ours = regression_metrics(y, bundle.predict(evaluation), ALL_QUANTILES)
+        plain = regression_metrics(
+            y, plain_lightgbm(restrict(split.train, profile, seed), evaluation, threads), PLAIN_QUANTILES
+        )
+        rows.append(
+            {
+                "source": source,
+                "seed": seed,
+                "profile": profile.name,
+                "n_eval": len(y),
+                "mae": ours["mae"],
+                "plain_mae": plain["mae"],
+                "ratio": ours["mae"] / plain["mae"],
+                "coverage_p10_p90": ours["coverage_p10_p90"],
+                "coverage_p25_p75": ours["coverage_p25_p75"],
+                "plain_coverage_p10_p90": plain["coverage_p10_p90"],
+                "width_ratio_p90_p10": float(
+                    np.median(bundle.predict(evaluation)[:, -1] / bundle.predict(evaluation)[:, 0])
+                ),
+            }
+        )
+        print(
+            f"  {source:<14} seed {seed:<3} {profile.name:<40} MAE {ours['mae']:>9,.0f} "
+            f"({rows[-1]['ratio']:.3f}× plain) P10–P90 {ours['coverage_p10_p90']:.1%} "
+            f"P25–P75 {ours['coverage_p25_p75']:.1%}",
+            flush=True,
+        )
+    return rows
+
+
+def profiles_markdown(table: pd.DataFrame) -> str:
+    """Mean over splits per dataset and profile, with the sampling error of the coverages."""
+    lines = [
+        "| data | profile | splits | eval rows each | MAE $ | plain LightGBM MAE $ | ratio | "
+        "P10–P90 | P25–P75 | ± (1.96 se, 80% / 50%) | median P90/P10 |",
+        "|---|---|" + "---:|" * 9,
+    ]
+    for (source, profile), group in table.groupby(["source", "profile"], sort=False):
+        n = int(group["n_eval"].sum())
+        se80, se50 = 1.96 * (0.16 / n) ** 0.5, 1.96 * (0.25 / n) ** 0.5
+        lines.append(
+            f"| {source} | {profile} | {len(group)} | {int(group['n_eval'].mean()):,} | "
+            f"{group['mae'].mean():,.0f} | {group['plain_mae'].mean():,.0f} | "
+            f"{group['mae'].mean() / group['plain_mae'].mean():.3f}× | "
+            f"{group['coverage_p10_p90'].mean():.1%} | "
+            f"{group['coverage_p25_p75'].mean():.1%} | ±{se80:.1%} / ±{se50:.1%} | "
+            f"{group['width_ratio_p90_p10'].mean():.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def with_threads(config: Any, threads: int) -> Any:
+    """The config with LightGBM's thread count pinned, for comparable timings."""
+    return replace(config, params={**config.params, "num_threads": threads})

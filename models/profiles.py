@@ -1,0 +1,69 @@
+"""Which parts of a job a record stated, read off its feature row: the key of its calibration group.
+
+A range must keep its promise for every kind of call, and a title alone leaves more unsaid than a full
+survey row, so the conformal shifts are measured per pattern of stated parts (Mondrian conformal).
+A pattern with too few calibration rows borrows the shifts of a coarser one: the parts in `COARSEN`
+are forgotten one at a time, least telling first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from features.pipeline import EMPLOYEES, SKILL_PREFIX
+
+PARTS: dict[str, tuple[str, ...]] = {
+    "role": ("role",),
+    "location": ("country",),
+    "experience": ("seniority_rank", "years_experience", "experience_level"),
+    "skills": (),  # every skill column; missing together when no skills are listed
+    "details": (
+        "employment_type",
+        "remote_ratio",
+        "company_size_rank",
+        "industry",
+        "education",
+        EMPLOYEES,
+    ),
+}
+BITS = {part: 1 << i for i, part in enumerate(PARTS)}
+COARSEN = ("details", "skills", "experience", "location", "role")
+
+
+def masks() -> list[int]:
+    """Bit masks from the full pattern to none, forgetting the parts of COARSEN in order."""
+    mask = sum(BITS.values())
+    out = [mask]
+    for part in COARSEN:
+        mask &= ~BITS[part]
+        out.append(mask)
+    return out
+
+
+def describe(key: int) -> str:
+    """A pattern as words, e.g. 'role+location' or 'nothing stated'."""
+    return "+".join(p for p, bit in BITS.items() if key & bit) or "nothing stated"
+
+
+def profile_columns(feature_names: Sequence[str]) -> dict[int, list[int]]:
+    """For each part's bit, the feature columns that state it (computed once per model)."""
+    out: dict[int, list[int]] = {}
+    for part, bit in BITS.items():
+        if part == "skills":
+            cols = [i for i, n in enumerate(feature_names) if n.startswith(SKILL_PREFIX)]
+        else:
+            cols = [i for i, n in enumerate(feature_names) if n in PARTS[part]]
+        if cols:
+            out[bit] = cols
+    return out
+
+
+def profile_keys(X: np.ndarray, columns: dict[int, list[int]]) -> np.ndarray:
+    """One integer per row: a bit for each part with at least one stated (non-missing) column."""
+    keys = np.zeros(len(X), dtype=np.int64)
+    for bit, cols in columns.items():
+        stated = ~np.isnan(X[:, cols]).all(axis=1)
+        keys |= np.where(stated, bit, 0)
+    return keys

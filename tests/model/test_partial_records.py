@@ -1,0 +1,123 @@
+"""Partial records are first-class: a field left out is unknown, and the range says how much is unknown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from models.bundle import SalaryModel
+
+FULL: dict[str, Any] = {
+    "title": "Senior Data Engineer",
+    "skills": ["Python", "SQL", "Docker", "AWS", "Git"],
+    "location": "Chicago, IL",
+    "years_experience": 7.0,
+    "company_size": "M",
+    "work_year": 2024,
+}
+# Each optional field with the values the demo data commonly holds for it.
+COMMON_VALUES: dict[str, list[Any]] = {
+    "location": ["San Francisco, CA", "New York, NY", "Austin, TX", "London, UK", "Bengaluru, India"],
+    "years_experience": [2.0, 5.0, 8.0, 12.0, 16.0],
+    "company_size": ["S", "M", "L"],
+    "skills": [["Python", "SQL"], ["Rust", "Go"], ["Excel", "Tableau"], ["Java", "AWS", "Docker"]],
+    "title": ["Junior Data Engineer", "Data Engineer", "Senior Data Engineer", "Staff Data Engineer"],
+}
+UNREMARKABLE = [
+    "Git",
+    "Excel",
+    "SQL",
+    "JavaScript",
+    "Java",
+    "Docker",
+    "AWS",
+    "Tableau",
+    "Go",
+    "Python",
+    "Bash",
+    "Linux",
+    "Jira",
+    "HTML/CSS",
+    "TypeScript",
+    "Node.js",
+    "PostgreSQL",
+    "MySQL",
+    "Redis",
+    "Terraform",
+    "Kotlin",
+    "Ruby",
+    "PHP",
+    "C#",
+    "Swift",
+]
+
+
+def p50(bundle: SalaryModel, record: dict[str, Any]) -> float:
+    return bundle.estimate(record, explain=False).quantiles["p50"]
+
+
+def spread(bundle: SalaryModel, record: dict[str, Any]) -> float:
+    q = bundle.estimate(record, explain=False).quantiles
+    return q["p90"] / q["p10"]
+
+
+@pytest.mark.parametrize("field", list(COMMON_VALUES))
+def test_leaving_a_field_out_lands_between_its_common_values(demo_bundle: SalaryModel, field: str) -> None:
+    stated = [p50(demo_bundle, {**FULL, field: value}) for value in COMMON_VALUES[field]]
+    unknown = p50(demo_bundle, {k: v for k, v in FULL.items() if k != field})
+    assert min(stated) < unknown < max(stated), (field, stated, unknown)
+
+
+def test_a_title_alone_gets_a_wider_range_than_the_full_record(demo_bundle: SalaryModel) -> None:
+    assert spread(demo_bundle, {"title": FULL["title"]}) > spread(demo_bundle, FULL) * 1.1
+
+
+def test_nothing_stated_gets_the_widest_range(demo_bundle: SalaryModel) -> None:
+    assert spread(demo_bundle, {}) > spread(
+        demo_bundle, {"title": FULL["title"], "location": FULL["location"]}
+    )
+
+
+def test_an_unseen_role_family_is_named_and_has_low_confidence(demo_bundle: SalaryModel) -> None:
+    estimate = demo_bundle.estimate({"title": "Registered Nurse", "location": "Chicago, IL"})
+    assert estimate.confidence == "low"
+    assert any(
+        w.startswith("registered_nurse: no comparable records in the training data")
+        for w in estimate.warnings
+    )
+    assert estimate.evidence is not None and estimate.evidence["matching_all_stated"] == 0
+    seen = demo_bundle.estimate({"title": "Data Engineer", "location": "Chicago, IL"})
+    assert seen.evidence is not None and seen.evidence["records"] >= 20
+    assert not any("no comparable records" in w for w in seen.warnings)
+
+
+def test_an_unseen_country_is_named(demo_bundle: SalaryModel) -> None:
+    estimate = demo_bundle.estimate({"title": "Data Engineer", "country": "BR"})
+    assert "country BR: no comparable records in the training data (demo)" in estimate.warnings
+    assert estimate.confidence == "low"
+
+
+def test_five_skills_and_twenty_more_unremarkable_ones_agree(demo_bundle: SalaryModel) -> None:
+    five = {**FULL, "skills": ["Python", "SQL", "Docker", "AWS", "Rust"]}
+    many = {**five, "skills": [*five["skills"], *[s for s in UNREMARKABLE if s not in five["skills"]][:20]]}
+    assert len(many["skills"]) == 25
+    assert p50(demo_bundle, many) == pytest.approx(p50(demo_bundle, five), rel=0.04)
+
+
+def test_fields_left_out_have_no_driver_and_drivers_multiply_back(demo_bundle: SalaryModel) -> None:
+    estimate = demo_bundle.estimate({"title": "Data Engineer", "location": "Chicago, IL"})
+    factors = [d["factor"] for d in estimate.drivers]
+    assert factors and not any(
+        "not stated" in f or f.startswith(("experience", "company size", "work year", "skill"))
+        for f in factors
+    ), factors
+    product = estimate.baseline * np.prod([1 + d["effect_pct"] / 100 for d in estimate.drivers])
+    assert product == pytest.approx(estimate.quantiles["p50"], rel=1e-6)
+
+
+def test_confidence_is_high_for_a_well_covered_specific_record(demo_bundle: SalaryModel) -> None:
+    estimate = demo_bundle.estimate({**FULL, "title": "Data Engineer"})
+    assert estimate.confidence in ("high", "medium")
+    assert estimate.evidence is not None and estimate.evidence["records"] >= 20

@@ -1,0 +1,115 @@
+"""Training copies of each row with parts left out, so a field a client does not send means unknown.
+
+Survey rows state everything; API calls state a title and a place, sometimes a seniority, rarely the
+rest. A model fitted on complete rows alone reads a missing field as a value. Fitted also on copies
+with parts blanked, the rows that lack a part are the whole population with that part unknown, so
+the estimate for a partial record is the estimate for the training rows that match what it states
+(docs/model.md, "Missing means unknown").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# The parts a client may leave out, as JobRecord columns. work_year is never blanked: a record without
+# one asks about the model's latest year (JobRecord.work_year), which is a value, not an unknown.
+PARTS: dict[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "location": ("location", "country", "region", "city"),
+    "experience": ("experience_level", "years_experience"),
+    "skills": ("skills",),
+    "description": ("description",),
+    "details": (
+        "employment_type",
+        "remote_ratio",
+        "company_size",
+        "company_employees",
+        "industry",
+        "education",
+    ),
+}
+SKILLS_SENT = 5  # how many skills an API client lists, against a survey respondent's thirty
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One kind of call: the parts it states, and the share of training copies that follow it."""
+
+    name: str
+    share: float
+    parts: frozenset[str]
+
+
+# What API clients send. The remaining share of copies keeps each part at random (RANDOM_KEEP), so every
+# combination is seen, and leaving out any one field is learned too.
+CLIENT_PROFILES = (
+    Profile("title+location+experience", 0.15, frozenset({"title", "location", "experience"})),
+    Profile("title+location", 0.15, frozenset({"title", "location"})),
+    Profile("title", 0.10, frozenset({"title"})),
+    Profile("title+location+skills", 0.10, frozenset({"title", "location", "skills"})),
+    Profile("description", 0.05, frozenset({"description"})),
+)
+RANDOM_KEEP = {
+    "title": 0.8,
+    "location": 0.7,
+    "experience": 0.6,
+    "skills": 0.5,
+    "description": 0.5,
+    "details": 0.5,
+}
+
+
+def _keep_masks(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Per part, which of n copies keep it."""
+    shares = np.array([p.share for p in CLIENT_PROFILES])
+    choice = rng.choice(len(CLIENT_PROFILES) + 1, size=n, p=[*shares, 1.0 - shares.sum()])
+    keep = {}
+    for part, chance in RANDOM_KEEP.items():
+        by_profile = np.array([part in p.parts for p in CLIENT_PROFILES] + [False])
+        randomly = (choice == len(CLIENT_PROFILES)) & (rng.random(n) < chance)
+        keep[part] = by_profile[choice] | randomly
+    # A client that gives its experience gives a level, years, or both.
+    which = rng.integers(0, 3, size=n)
+    keep["experience_level"] = keep["experience"] & (which != 1)
+    keep["years_experience"] = keep["experience"] & (which != 0)
+    keep["few_skills"] = choice < len(CLIENT_PROFILES)  # client profiles list at most SKILLS_SENT
+    return keep
+
+
+def _fewer_skills(skills: pd.Series, keep: np.ndarray, few: np.ndarray, rng: np.random.Generator) -> list:
+    """Each kept list cut to a random subset: SKILLS_SENT for client profiles, any length otherwise."""
+    out: list = []
+    for value, kept, limit_to_few in zip(skills.tolist(), keep, few, strict=True):
+        if not kept or not isinstance(value, list | tuple) or not value:
+            out.append(None)
+            continue
+        size = min(len(value), SKILLS_SENT) if limit_to_few else int(rng.integers(1, len(value) + 1))
+        picked = rng.choice(len(value), size=size, replace=False)
+        out.append([value[i] for i in sorted(picked)])
+    return out
+
+
+def blank_parts(frame: pd.DataFrame, copies: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows followed by `copies` partial copies of each; and each output row's original position."""
+    n = len(frame)
+    origin = np.concatenate([np.arange(n)] * (copies + 1)) if copies > 0 else np.arange(n)
+    if copies <= 0 or n == 0:
+        return frame, origin
+    rng = np.random.default_rng(seed)
+    pieces = [frame]
+    for _ in range(copies):
+        keep = _keep_masks(rng, n)
+        copy = frame.copy()
+        for part, columns in PARTS.items():
+            for column in columns:
+                if column not in copy.columns or column == "skills":
+                    continue
+                kept = keep.get(column, keep[part])
+                copy[column] = copy[column].astype(object).where(kept, None)
+        if "skills" in copy.columns:
+            copy["skills"] = _fewer_skills(copy["skills"], keep["skills"], keep["few_skills"], rng)
+        pieces.append(copy)
+    return pd.concat(pieces, ignore_index=True), origin
