@@ -87,10 +87,17 @@ def test_non_finite_numbers_are_a_422_not_a_500(client: TestClient, raw: str, fi
     assert response.json()["detail"][0]["loc"] == ["body", field]
 
 
-def test_unknown_codes_come_back_as_warnings(client: TestClient) -> None:
-    response = client.post("/v1/estimates", json={"title": "Data Engineer", "company_size": "huge"})
+def test_each_unknown_code_is_warned_about_once(client: TestClient) -> None:
+    body = {"title": "Data Engineer", "experience_level": "guru", "company_size": "huge"}
+    response = client.post("/v1/estimates", json=body)
     assert response.status_code == 200
-    assert any("company_size" in w for w in response.json()["warnings"])
+    warnings = response.json()["warnings"]
+    assert [w for w in warnings if "experience_level" in w] == [
+        "experience_level 'guru' not recognised; expected one of entry, mid, senior, executive"
+    ]
+    assert [w for w in warnings if "company_size" in w] == [
+        "company_size 'HUGE' not recognised; expected one of S, M, L"
+    ]
 
 
 def test_batch_answers_good_items_and_names_bad_ones(client: TestClient) -> None:
