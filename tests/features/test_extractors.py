@@ -152,6 +152,38 @@ def test_structured_fields_win_over_free_text() -> None:
 
 
 @pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (("Portland, ME",), ("US", "ME", "Portland", None)),
+        (("Portland, OR",), ("US", "OR", "Portland", "Portland")),
+        (("London, Ontario",), ("CA", "ON", "London", None)),
+        (("London, ON",), ("CA", "ON", "London", None)),
+        (("London, UK",), ("GB", "ENG", "London", "London")),
+        (("Cambridge, MA",), ("US", "MA", "Cambridge", "Boston")),
+        (("Cambridge, UK",), ("GB", "ENG", "Cambridge", None)),
+        (("Vancouver, WA",), ("US", "WA", "Vancouver", "Portland")),
+        (("Vancouver, BC",), ("CA", "BC", "Vancouver", "Vancouver")),
+        (("Paris, TX",), ("US", "TX", "Paris", None)),
+        (("Birmingham, AL",), ("US", "AL", "Birmingham", None)),
+        (("Dublin, OH",), ("US", "OH", "Dublin", None)),
+        (("Springfield, IL",), ("US", "IL", "Springfield", None)),
+        (("Perth, WA",), ("AU", "WA", "Perth", "Perth")),
+        (("Washington, PA",), ("US", "PA", "Washington", None)),
+        (("Brooklyn Park, MINNESOTA",), ("US", "MN", "Brooklyn Park", None)),
+        ((None, None, "ME", "Portland"), ("US", "ME", "Portland", None)),
+        ((None, None, "Ontario", "London"), ("CA", "ON", "London", None)),
+        ((None, "Canada", None, "London"), ("CA", "ON", "London", None)),
+        (("Portland", None, "ME"), ("US", "ME", "Portland", None)),
+    ],
+)
+def test_the_state_or_province_the_client_named_decides_the_city(
+    fields: tuple[str | None, ...], expected: tuple[str | None, ...]
+) -> None:
+    found = parse_location(*fields)
+    assert (found.country, found.region, found.city, found.metro) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "years"),
     [
         ("5+ years", 5.0),
