@@ -29,6 +29,20 @@ def test_titles_resolve_to_families(title: str, family: str) -> None:
     assert extract_role(title).family == family
 
 
+@pytest.mark.parametrize(
+    ("title", "family"),
+    [
+        ("Senior DE", "data_engineer"),  # "DE" in capitals is the abbreviation
+        ("Ingeniero de Software", "software_engineer"),  # "de" is Spanish
+        ("INGENIERO DE SOFTWARE", "software_engineer"),  # all capitals: "DE" is a word there
+        ("Frontend-Entwicklerin", "web_developer"),  # German compound, feminine ending
+        ("Softwareentwickler (m/w/d)", "software_engineer"),
+    ],
+)
+def test_abbreviations_and_translations_read_as_written(title: str, family: str) -> None:
+    assert extract_role(title).family == family
+
+
 def test_unmatched_title_is_explicitly_unknown() -> None:
     match = extract_role("Xyzzy Frobnicator")
     assert (match.family, match.soc, match.score) == (UNKNOWN_ROLE, None, 0.0)
