@@ -37,9 +37,12 @@ def test_titles_resolve_to_families(title: str, family: str) -> None:
         ("INGENIERO DE SOFTWARE", "software_engineer"),  # all capitals: "DE" is a word there
         ("Frontend-Entwicklerin", "web_developer"),  # German compound, feminine ending
         ("Softwareentwickler (m/w/d)", "software_engineer"),
+        ("Director, Engineering", "engineering_manager"),  # a rank without "of"
+        ("Assistant Director", "operations_manager"),  # not an assistant
+        ("Director, Software Engineering", "engineering_manager"),
     ],
 )
-def test_abbreviations_and_translations_read_as_written(title: str, family: str) -> None:
+def test_abbreviations_translations_and_ranks_read_as_written(title: str, family: str) -> None:
     assert extract_role(title).family == family
 
 
