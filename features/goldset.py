@@ -23,6 +23,7 @@ class GoldScores:
     seniority_accuracy: float
     country_accuracy: float
     region_accuracy: float
+    metro_accuracy: float
     skills_precision: float
     skills_recall: float
     years_accuracy: float
@@ -50,7 +51,7 @@ def score_gold(folder: Path) -> GoldScores:
         if role != row["role"] or seniority != row["seniority"]:
             misses.append(f"title {row['title']!r}: {role}/{seniority}")
     places = _rows(folder, "gold_locations.csv")
-    country_ok = region_ok = 0
+    country_ok = region_ok = metro_ok = 0
     for row in places:
         loc = parse_location(
             row["location"] or None,
@@ -58,10 +59,14 @@ def score_gold(folder: Path) -> GoldScores:
             row["region"] or None,
             row["city"] or None,
         )
-        country_ok += (loc.country or "") == row["expected_country"]
-        region_ok += (loc.region or "") == row["expected_region"]
-        if (loc.country or "") != row["expected_country"]:
-            misses.append(f"location {row['location'] or row['country']!r}: {loc.country}")
+        read = (loc.country or "", loc.region or "", loc.metro or "")
+        label = (row["expected_country"], row["expected_region"], row["expected_metro"])
+        country_ok += read[0] == label[0]
+        region_ok += read[1] == label[1]
+        metro_ok += read[2] == label[2]
+        if read != label:
+            given = row["location"] or "/".join(filter(None, (row["country"], row["region"], row["city"])))
+            misses.append(f"location {given!r}: {'/'.join(read)}")
     tp = fp = fn = years_ok = 0
     postings = [
         json.loads(line) for line in (folder / "gold_postings.jsonl").open(encoding="utf-8")
@@ -81,6 +86,7 @@ def score_gold(folder: Path) -> GoldScores:
         seniority_accuracy=seniority_ok / len(titles),
         country_accuracy=country_ok / len(places),
         region_accuracy=region_ok / len(places),
+        metro_accuracy=metro_ok / len(places),
         skills_precision=tp / max(tp + fp, 1),
         skills_recall=tp / max(tp + fn, 1),
         years_accuracy=years_ok / len(postings),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -12,13 +13,33 @@ from features.taxonomy import read_rows
 from features.titles import normalize_title, split_words
 
 UNKNOWN_ROLE = "unknown"
+# Rank phrases say how senior, not which field: in "VP, Product" or "Director, AI" the field word wins.
+RANK_PHRASES = frozenset(
+    (
+        "director",
+        "executive",
+        "president",
+        "vice president",
+        "partner",
+        "principal",
+        "chief",
+        "head",
+        "senior director",
+        "associate director",
+        "assistant director",
+        "deputy director",
+        "assistant vice president",
+        "associate vice president",
+        "owner",
+        "founder",
+    )
+)
 # Head words and rank phrases that name no occupation by themselves; any specific phrase beats them.
-GENERIC_PHRASES = frozenset(
+GENERIC_PHRASES = RANK_PHRASES | frozenset(
     (
         "analyst",
         "manager",
         "engineer",
-        "director",
         "specialist",
         "consultant",
         "associate",
@@ -31,21 +52,8 @@ GENERIC_PHRASES = frozenset(
         "developer",
         "scientist",
         "technician",
-        "executive",
-        "president",
-        "vice president",
-        "partner",
-        "principal",
-        "chief",
-        "head",
         "senior manager",
-        "senior director",
-        "associate director",
-        "assistant director",
-        "deputy director",
         "senior analyst",
-        "owner",
-        "founder",
         "engineering",
         "data",
         "ai",
@@ -56,6 +64,8 @@ GENERIC_PHRASES = frozenset(
         "creative",
     )
 )
+# "Director, Engineering" and "VP Sales" read as "director of engineering" and "vice president of sales".
+_RANK_FIELD = re.compile(r"\b(head|director|vice president)(?= (?!of\b)\S)")
 TYPO_CUTOFF = 88.0
 FUZZY_CUTOFF = 88.0
 
@@ -88,7 +98,7 @@ class _Roles:
             family = RoleFamily(row["family"], row["soc"], row["group"])
             self.families[family.family] = family
             for keyword in row["keywords"].split("|"):
-                key = normalize_title(keyword)
+                key = _role_words(keyword)
                 if key:
                     phrases.setdefault(key, family.family)
         self.phrases = phrases
@@ -119,11 +129,18 @@ def role_info(family: str) -> RoleFamily | None:
 
 
 def _weight(phrase: str, n_tokens: int) -> float:
-    return 0.5 if phrase in GENERIC_PHRASES else float(n_tokens)
+    return 0.25 if phrase in RANK_PHRASES else 0.5 if phrase in GENERIC_PHRASES else float(n_tokens)
+
+
+def _role_words(title: str | None) -> str:
+    """The normalised title as role phrases are matched: 'VP Sales' reads as 'vice president of sales'."""
+    return _RANK_FIELD.sub(r"\1 of", normalize_title(title))
 
 
 def _best(words: str) -> str | None:
-    hits = _roles().matcher.all_hits(words)
+    found = _roles().matcher.all_hits(words)
+    # a phrase inside a longer one ("assistant" in "assistant director") names nothing by itself
+    hits = [h for h in found if not any(o.start <= h.start and h.end <= o.end and o != h for o in found)]
     if not hits:
         return None
     best = max(hits, key=lambda h: (_weight(h.phrase, h.n_tokens), len(h.phrase), h.end))
@@ -144,7 +161,7 @@ def _repair_word(word: str) -> str:
 @lru_cache(maxsize=65536)
 def extract_role(title: str | None) -> RoleMatch:
     """Resolve a title to a role family; titles matching nothing are explicitly 'unknown'."""
-    words = normalize_title(title)
+    words = _role_words(title)
     if not words:
         return RoleMatch(UNKNOWN_ROLE, None, 0.0)
     roles = _roles()

@@ -170,17 +170,6 @@ class JobRecord(BaseModel):
     def _drop_empty_skills(cls, value: list[str] | None) -> list[str] | None:
         return [s for s in value if s] if value is not None else None
 
-    def unknown_codes(self) -> list[str]:
-        """Warnings for coded fields whose value we keep but do not recognise."""
-        warnings = []
-        if self.experience_level and self.experience_level not in EXPERIENCE_LEVELS:
-            warnings.append(f"experience_level {self.experience_level!r} is not one of {EXPERIENCE_LEVELS}")
-        if self.employment_type and self.employment_type not in EMPLOYMENT_TYPES:
-            warnings.append(f"employment_type {self.employment_type!r} is not one of {EMPLOYMENT_TYPES}")
-        if self.company_size and self.company_size not in COMPANY_SIZES:
-            warnings.append(f"company_size {self.company_size!r} is not one of {COMPANY_SIZES}")
-        return warnings
-
 
 JOB_RECORD_FIELDS: tuple[str, ...] = tuple(JobRecord.model_fields)
 

@@ -99,7 +99,7 @@ def to_response(estimate: Estimate, record: JobRecord, ref: ModelRef) -> Estimat
         p90=q["p90"],
         interpreted=Interpreted.model_validate(estimate.interpreted.public()),
         drivers=estimate.drivers,
-        warnings=[*estimate.warnings, *record.unknown_codes()],
+        warnings=estimate.warnings,
         confidence=estimate.confidence,
         evidence=estimate.evidence,
         model=ref,

@@ -29,6 +29,23 @@ def test_titles_resolve_to_families(title: str, family: str) -> None:
     assert extract_role(title).family == family
 
 
+@pytest.mark.parametrize(
+    ("title", "family"),
+    [
+        ("Senior DE", "data_engineer"),  # "DE" in capitals is the abbreviation
+        ("Ingeniero de Software", "software_engineer"),  # "de" is Spanish
+        ("INGENIERO DE SOFTWARE", "software_engineer"),  # all capitals: "DE" is a word there
+        ("Frontend-Entwicklerin", "web_developer"),  # German compound, feminine ending
+        ("Softwareentwickler (m/w/d)", "software_engineer"),
+        ("Director, Engineering", "engineering_manager"),  # a rank without "of"
+        ("Assistant Director", "operations_manager"),  # not an assistant
+        ("Director, Software Engineering", "engineering_manager"),
+    ],
+)
+def test_abbreviations_translations_and_ranks_read_as_written(title: str, family: str) -> None:
+    assert extract_role(title).family == family
+
+
 def test_unmatched_title_is_explicitly_unknown() -> None:
     match = extract_role("Xyzzy Frobnicator")
     assert (match.family, match.soc, match.score) == (UNKNOWN_ROLE, None, 0.0)
@@ -149,6 +166,38 @@ def test_structured_fields_win_over_free_text() -> None:
     found = parse_location("London, UK", country="Canada")
     assert found.country == "CA"
     assert parse_location(None, "United States", "Massachusetts", "Boston").region == "MA"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (("Portland, ME",), ("US", "ME", "Portland", None)),
+        (("Portland, OR",), ("US", "OR", "Portland", "Portland")),
+        (("London, Ontario",), ("CA", "ON", "London", None)),
+        (("London, ON",), ("CA", "ON", "London", None)),
+        (("London, UK",), ("GB", "ENG", "London", "London")),
+        (("Cambridge, MA",), ("US", "MA", "Cambridge", "Boston")),
+        (("Cambridge, UK",), ("GB", "ENG", "Cambridge", None)),
+        (("Vancouver, WA",), ("US", "WA", "Vancouver", "Portland")),
+        (("Vancouver, BC",), ("CA", "BC", "Vancouver", "Vancouver")),
+        (("Paris, TX",), ("US", "TX", "Paris", None)),
+        (("Birmingham, AL",), ("US", "AL", "Birmingham", None)),
+        (("Dublin, OH",), ("US", "OH", "Dublin", None)),
+        (("Springfield, IL",), ("US", "IL", "Springfield", None)),
+        (("Perth, WA",), ("AU", "WA", "Perth", "Perth")),
+        (("Washington, PA",), ("US", "PA", "Washington", None)),
+        (("Brooklyn Park, MINNESOTA",), ("US", "MN", "Brooklyn Park", None)),
+        ((None, None, "ME", "Portland"), ("US", "ME", "Portland", None)),
+        ((None, None, "Ontario", "London"), ("CA", "ON", "London", None)),
+        ((None, "Canada", None, "London"), ("CA", "ON", "London", None)),
+        (("Portland", None, "ME"), ("US", "ME", "Portland", None)),
+    ],
+)
+def test_the_state_or_province_the_client_named_decides_the_city(
+    fields: tuple[str | None, ...], expected: tuple[str | None, ...]
+) -> None:
+    found = parse_location(*fields)
+    assert (found.country, found.region, found.city, found.metro) == expected
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,11 @@ def test_country_accuracy(scores: GoldScores) -> None:
     assert scores.country_accuracy >= 0.97, scores.misses
 
 
+def test_region_and_metro_agree_with_what_the_client_named(scores: GoldScores) -> None:
+    assert scores.region_accuracy >= 0.97, scores.misses
+    assert scores.metro_accuracy >= 0.95, scores.misses
+
+
 def test_skills_precision_and_recall(scores: GoldScores) -> None:
     assert scores.skills_precision >= 0.90, scores.misses
     assert scores.skills_recall >= 0.85, scores.misses

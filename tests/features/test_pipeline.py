@@ -40,7 +40,9 @@ def test_unseen_values_become_missing_not_errors() -> None:
 def test_skills_not_listed_are_unknown_and_a_listed_one_is_known() -> None:
     features = JobFeatures(min_count=1).fit(RECORDS)
     names = list(features.get_feature_names_out())
-    none, some = features.transform([{"title": "Data Engineer"}, {"title": "Data Engineer", "skills": ["k8s"]}])
+    none, some = features.transform(
+        [{"title": "Data Engineer"}, {"title": "Data Engineer", "skills": ["k8s"]}]
+    )
     skill_cols = [i for i, n in enumerate(names) if n.startswith("skill__")]
     assert np.isnan(none[skill_cols]).all()
     assert some[names.index("skill__Kubernetes")] == 1.0

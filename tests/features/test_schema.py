@@ -7,6 +7,7 @@ import math
 import pytest
 from pydantic import ValidationError
 
+from features.interpret import interpret
 from features.schema import JobRecord, record_from_mapping
 
 
@@ -20,12 +21,16 @@ def test_aijobs_codes_and_casing_are_normalised() -> None:
     assert JobRecord(experience_level="Executive").experience_level == "executive"
 
 
-def test_unknown_codes_are_kept_and_reported() -> None:
+def test_unknown_codes_are_kept_and_warned_about_once_each() -> None:
     record = JobRecord(experience_level="guru", company_size="XL")
     assert record.experience_level == "guru"
-    warnings = record.unknown_codes()
-    assert any("experience_level" in w for w in warnings)
-    assert any("company_size" in w for w in warnings)
+    warnings = interpret(record).warnings
+    assert [w for w in warnings if w.startswith("experience_level")] == [
+        "experience_level 'guru' not recognised; expected one of entry, mid, senior, executive"
+    ]
+    assert [w for w in warnings if w.startswith("company_size")] == [
+        "company_size 'XL' not recognised; expected one of S, M, L"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -87,10 +87,17 @@ def test_non_finite_numbers_are_a_422_not_a_500(client: TestClient, raw: str, fi
     assert response.json()["detail"][0]["loc"] == ["body", field]
 
 
-def test_unknown_codes_come_back_as_warnings(client: TestClient) -> None:
-    response = client.post("/v1/estimates", json={"title": "Data Engineer", "company_size": "huge"})
+def test_each_unknown_code_is_warned_about_once(client: TestClient) -> None:
+    body = {"title": "Data Engineer", "experience_level": "guru", "company_size": "huge"}
+    response = client.post("/v1/estimates", json=body)
     assert response.status_code == 200
-    assert any("company_size" in w for w in response.json()["warnings"])
+    warnings = response.json()["warnings"]
+    assert [w for w in warnings if "experience_level" in w] == [
+        "experience_level 'guru' not recognised; expected one of entry, mid, senior, executive"
+    ]
+    assert [w for w in warnings if "company_size" in w] == [
+        "company_size 'HUGE' not recognised; expected one of S, M, L"
+    ]
 
 
 def test_batch_answers_good_items_and_names_bad_ones(client: TestClient) -> None:
@@ -159,7 +166,13 @@ def test_model_endpoint_describes_the_serving_model(client: TestClient) -> None:
     data = client.get("/v1/model").json()
     assert data["quantiles"] == ["p10", "p25", "p50", "p75", "p90"]
     assert set(data["training"]) == {
-        "source", "rows_train", "rows_eval", "rows_fitted", "split", "eval_digest", "metrics_from"
+        "source",
+        "rows_train",
+        "rows_eval",
+        "rows_fitted",
+        "split",
+        "eval_digest",
+        "metrics_from",
     }
     assert isinstance(data["metrics"], dict)
     population = data["population"]
@@ -170,7 +183,9 @@ def test_model_endpoint_describes_the_serving_model(client: TestClient) -> None:
 def test_every_estimate_carries_its_evidence_and_confidence(client: TestClient) -> None:
     seen = client.post("/v1/estimates", json={"title": "Data Engineer", "location": "Chicago, IL"}).json()
     assert seen["confidence"] in ("high", "medium") and seen["evidence"]["records"] >= 20
-    unseen = client.post("/v1/estimates", json={"title": "Registered Nurse", "location": "Chicago, IL"}).json()
+    unseen = client.post(
+        "/v1/estimates", json={"title": "Registered Nurse", "location": "Chicago, IL"}
+    ).json()
     assert unseen["confidence"] == "low" and unseen["evidence"]["matching_all_stated"] == 0
     assert any(w.startswith("registered_nurse: no comparable records") for w in unseen["warnings"])
 
@@ -268,6 +283,7 @@ def test_odd_methods_share_one_metrics_label(client: TestClient) -> None:
     text = client.get("/metrics").text
     assert 'salary_http_requests_total{method="other",route="/v1/estimates",status="405"} 3.0' in text
     assert "BREW" not in text and "PROPFIND" not in text
+
 
 def test_request_bodies_are_never_logged(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     marker = "Zanzibar-7f3e-secret"
