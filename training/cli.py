@@ -55,7 +55,7 @@ def train(
     tuned_params: TunedOpt = None,
 ) -> None:
     """Train a model bundle on a dataset, log it to MLflow and register it."""
-    from training.train import TrainConfig
+    from training.config import TrainConfig
     from training.train import train as run_training
 
     try:
@@ -99,7 +99,7 @@ def tune(
     out: TunedOpt = None,
 ) -> None:
     """Tune the LightGBM parameters on a validation slice of the training rows; train picks them up."""
-    from training.train import TrainConfig
+    from training.config import TrainConfig
     from training.tune import tune as run_tuning
 
     try:
@@ -214,9 +214,9 @@ def retrain(
     Exit codes: 0 promoted, 1 champion kept (gate failed), 2 failed (champion untouched),
     3 another retrain holds the lock.
     """
+    from training.config import TrainConfig
     from training.retrain import Gate
     from training.retrain import retrain as run_retrain
-    from training.train import TrainConfig
 
     config = TrainConfig(
         source=source, data=data, seed=seed, num_boost_round=rounds, temporal=not random_split,

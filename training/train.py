@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import mlflow
 import numpy as np
@@ -16,34 +15,15 @@ from models import registry
 from models.baselines import BASELINES, Baseline
 from models.bundle import SalaryModel
 from models.pyfunc import SalaryPyfunc, input_example, signature
-from models.quantile import QUANTILES, TIME_FEATURE, QuantileModel, choose_calibration_fold
+from models.quantile import TIME_FEATURE, QuantileModel
 from training import promote, tracking
 from training.cleaning import CleaningReport, clean
+from training.config import TrainConfig
 from training.evaluate import regression_metrics
 from training.sources import SourceFrame, get_source
 from training.sources.base import TARGET
-from training.splits import split_frame
+from training.splits import calibration_fold, split_frame
 from training.tuned_params import with_tuned_params
-
-
-@dataclass
-class TrainConfig:
-    """Everything a training run depends on; logged as the run's parameters."""
-
-    source: str = "demo"
-    data: Path | None = None
-    seed: int = 42
-    test_size: float = 0.2
-    temporal: bool = True
-    num_boost_round: int = 400
-    params: dict[str, Any] = field(default_factory=dict)
-    quantiles: tuple[float, ...] = QUANTILES
-    min_count: int = 5
-    register: bool = True
-    tracking_uri: str | None = None
-    experiment: str = registry.EXPERIMENT
-    model_kind: str = "lightgbm"  # or a baseline: global_median, group_median, ridge
-    tuned_params: Path | None = None  # JSON written by `salary tune`; default: beside the tracking store
 
 
 @dataclass
@@ -90,15 +70,15 @@ def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
     y = np.log(train[TARGET].to_numpy(dtype=float))
     names = list(features.get_feature_names_out())
     years = X[:, names.index(TIME_FEATURE)] if TIME_FEATURE in names else None
-    fold, note = choose_calibration_fold(years, seed=config.seed)
+    fold = calibration_fold(years, seed=config.seed)
     model = make_model(config).fit(
         X,
         y,
         names,
         categorical_features=features.categorical_features,
         monotone_increasing=features.monotone_increasing,
-        calibration=fold,
-        calibration_note=note,
+        calibration=fold.mask,
+        calibration_note=fold.description,
     )
     meta = {"model_kind": config.model_kind, "calibration": getattr(model, "calibration_", None)}
     return SalaryModel(features, model, meta)
@@ -127,15 +107,6 @@ def _log_bundle(bundle: SalaryModel) -> str:
             input_example=input_example(),
         )
     return str(info.model_uri)
-
-
-def register(model_uri: str, run_id: str, may_become_champion: bool = True) -> tuple[str, bool]:
-    """Register a version; it becomes champion only when there is none yet and it may serve at all."""
-    version = promote.register_version(model_uri, run_id)
-    if not may_become_champion or promote.current_version(registry.CHAMPION) is not None:
-        return version, False
-    promote.move_alias(registry.CHAMPION, version, "first registered version, no champion yet")
-    return version, True
 
 
 def train(config: TrainConfig) -> TrainResult:
@@ -168,11 +139,11 @@ def train(config: TrainConfig) -> TrainResult:
         mlflow.log_metrics(metrics)
         tracking.log_evaluation(split.evaluation, preds, bundle.model.quantiles, bundle)
         model_uri = _log_bundle(bundle)
-        version, champion = (
-            register(model_uri, run.info.run_id, config.model_kind == "lightgbm")
-            if config.register
-            else (None, False)
-        )
+        version: str | None = None
+        champion = False
+        if config.register:  # a baseline is registered for comparison but never becomes champion by itself
+            first = "first registered version, no champion yet" if config.model_kind == "lightgbm" else None
+            version, champion = promote.register(model_uri, run.info.run_id, first)
     return TrainResult(
         run_id=run.info.run_id,
         model_uri=model_uri,

@@ -7,17 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
 import optuna
 import pandas as pd
 
 from models import registry
 from training import tuned_params
 from training.cleaning import clean
+from training.config import TrainConfig
 from training.evaluate import regression_metrics
 from training.sources.base import TARGET
-from training.splits import split_frame
-from training.train import TrainConfig, fit_bundle, read_source
+from training.splits import random_stream, split_frame
+from training.train import fit_bundle, read_source
 
 VALIDATION_SHARE = 0.2
 
@@ -52,8 +52,8 @@ def suggest(trial: optuna.Trial) -> tuple[dict[str, Any], int]:
 
 
 def inner_split(train: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A seeded validation slice of the training rows; the frozen evaluation set is never tuned on."""
-    holdout = np.random.default_rng(seed).random(len(train)) < VALIDATION_SHARE
+    """A seeded validation slice of the training rows, from its own stream; evaluation is never tuned on."""
+    holdout = random_stream(seed, "validation").random(len(train)) < VALIDATION_SHARE
     return train.loc[~holdout].reset_index(drop=True), train.loc[holdout].reset_index(drop=True)
 
 

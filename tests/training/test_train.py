@@ -11,7 +11,8 @@ from mlflow.tracking import MlflowClient
 
 from models import registry
 from training import promote
-from training.train import TrainConfig, train
+from training.config import TrainConfig
+from training.train import train
 
 
 def test_train_logs_registers_and_sets_champion_once(mlflow_store: str, demo_csv: Path) -> None:
@@ -89,3 +90,4 @@ def test_a_baseline_is_registered_but_never_made_champion(mlflow_store: str, dem
     assert baseline.version == "1" and not baseline.became_champion
     model = train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1}))
     assert model.became_champion and model.version == "2"
+

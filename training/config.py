@@ -1,0 +1,31 @@
+"""The typed configuration of a training run, in its own module so train, tune and tuned_params share it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from models import registry
+from models.quantile import QUANTILES
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; logged as the run's parameters."""
+
+    source: str = "demo"
+    data: Path | None = None
+    seed: int = 42
+    test_size: float = 0.2
+    temporal: bool = True
+    num_boost_round: int = 400
+    params: dict[str, Any] = field(default_factory=dict)
+    quantiles: tuple[float, ...] = QUANTILES
+    min_count: int = 5
+    register: bool = True
+    tracking_uri: str | None = None
+    experiment: str = registry.EXPERIMENT
+    model_kind: str = "lightgbm"  # or a baseline: global_median, group_median, ridge
+    tuned_params: Path | None = None  # JSON written by `salary tune`; default: beside the tracking store
+
