@@ -25,7 +25,14 @@ TrackingOpt = Annotated[
         "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or ./mlflow.db)."
     ),
 ]
-SeedOpt = Annotated[int, typer.Option(help="Seed for the split and the boosters.")]
+SeedOpt = Annotated[
+    int,
+    typer.Option(
+        help="Seeds every random choice: a random evaluation split, a random calibration fold, and "
+        "LightGBM's bagging and feature sampling (unless the params set LightGBM's own seed). A temporal "
+        "split and a newest-year fold are not random, so there the seed changes only the boosters."
+    ),
+]
 RoundsOpt = Annotated[int, typer.Option(help="Boosting rounds per quantile.")]
 RandomSplitOpt = Annotated[bool, typer.Option("--random-split", help="Force a seeded random split.")]
 ModelKindOpt = Annotated[

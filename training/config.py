@@ -9,6 +9,9 @@ from typing import Any
 from models import registry
 from models.quantile import QUANTILES
 
+# LightGBM's names for its master seed; when `params` sets one, the run's seed does not override it.
+LIGHTGBM_SEED_KEYS = ("seed", "random_seed", "random_state")
+
 
 @dataclass
 class TrainConfig:
@@ -16,6 +19,8 @@ class TrainConfig:
 
     source: str = "demo"
     data: Path | None = None
+    # Seeds every random choice: a random evaluation split, a random calibration fold and LightGBM's
+    # bagging and feature sampling (unless `params` sets LightGBM's own `seed`); see training/splits.py.
     seed: int = 42
     test_size: float = 0.2
     temporal: bool = True
@@ -29,3 +34,8 @@ class TrainConfig:
     model_kind: str = "lightgbm"  # or a baseline: global_median, group_median, ridge
     tuned_params: Path | None = None  # JSON written by `salary tune`; default: beside the tracking store
 
+    def lightgbm_params(self) -> dict[str, Any]:
+        """`params` with the run's seed as LightGBM's, so bagging and feature sampling follow `seed` too."""
+        if any(key in self.params for key in LIGHTGBM_SEED_KEYS):
+            return dict(self.params)
+        return {"seed": self.seed, **self.params}

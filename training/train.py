@@ -55,7 +55,7 @@ def read_source(source: str, data: Path | None) -> SourceFrame:
 def make_model(config: TrainConfig) -> QuantileModel | Baseline:
     """The unfitted model of the configured kind."""
     if config.model_kind == "lightgbm":
-        return QuantileModel(config.quantiles, config.params, config.num_boost_round)
+        return QuantileModel(config.quantiles, config.lightgbm_params(), config.num_boost_round)
     if config.model_kind not in BASELINES:
         kinds = ", ".join(["lightgbm", *BASELINES])
         raise ValueError(f"model_kind {config.model_kind!r} is not one of {kinds}")

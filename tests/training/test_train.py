@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
 from models import registry
-from training import promote
+from training import promote, tracking
 from training.config import TrainConfig
-from training.train import train
+from training.train import fit_bundle, train
 
 
 def test_train_logs_registers_and_sets_champion_once(mlflow_store: str, demo_csv: Path) -> None:
@@ -91,3 +92,22 @@ def test_a_baseline_is_registered_but_never_made_champion(mlflow_store: str, dem
     model = train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1}))
     assert model.became_champion and model.version == "2"
 
+
+def test_the_seed_reaches_the_boosters_unless_params_set_lightgbms_own(demo_frame: pd.DataFrame) -> None:
+    # The demo data splits by year and calibrates on its newest year: nothing random but the
+    # boosters' bagging and feature sampling, so only LightGBM's seed can tell two seeds apart.
+    fit, new = demo_frame.iloc[:2000], demo_frame.iloc[2000:2300]
+
+    def predictions(seed: int, lightgbm_seed: int | None = None) -> np.ndarray:
+        own = {} if lightgbm_seed is None else {"seed": lightgbm_seed}
+        config = TrainConfig(seed=seed, num_boost_round=30, params={"num_threads": 1, **own})
+        bundle = fit_bundle(fit, config)
+        assert bundle.model.calibration_["refit"] == "all"  # a newest-year fold, not a seeded sample
+        logged = tracking.run_params(config, bundle, "temporal")["lgbm_seed"]
+        assert logged == str(seed if lightgbm_seed is None else lightgbm_seed)
+        return bundle.predict(new)
+
+    first = predictions(1)
+    np.testing.assert_array_equal(first, predictions(1))
+    assert np.abs(np.log(first / predictions(2))).max() > 0.01
+    np.testing.assert_array_equal(predictions(1, lightgbm_seed=5), predictions(2, lightgbm_seed=5))
