@@ -39,6 +39,15 @@ ModelKindOpt = Annotated[
     str,
     typer.Option("--model-kind", help="lightgbm, or a baseline: global_median, group_median, ridge."),
 ]
+MaxRejectedOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-rejected",
+        help="Stop (exit 2, nothing logged or registered) when more than this share of the rows read has "
+        "a value the adapter cannot read (a salary, year, currency or pay period); at 1, only data "
+        "with no usable row stops.",
+    ),
+]
 TunedOpt = Annotated[
     Path | None,
     typer.Option(
@@ -60,8 +69,13 @@ def train(
     tracking_uri: TrackingOpt = None,
     model_kind: ModelKindOpt = "lightgbm",
     tuned_params: TunedOpt = None,
+    max_rejected: MaxRejectedOpt = 0.05,
 ) -> None:
-    """Train a model bundle on a dataset, log it to MLflow and register it."""
+    """Train a model bundle on a dataset, log it to MLflow and register it.
+
+    Exit codes: 0 trained, 2 failed (bad data, too many unreadable values, ...): nothing registered.
+    """
+    from training.cleaning import TooManyRejected
     from training.config import TrainConfig
     from training.train import train as run_training
 
@@ -77,9 +91,12 @@ def train(
                 tracking_uri=tracking_uri,
                 model_kind=model_kind,
                 tuned_params=tuned_params,
+                max_rejected=max_rejected,
             )
         )
     except ValueError as exc:
+        if isinstance(exc, TooManyRejected):
+            typer.echo(exc.report.to_text())
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(code=2) from exc
     typer.echo(result.report.to_text())
@@ -104,6 +121,7 @@ def tune(
     ] = False,
     tracking_uri: TrackingOpt = None,
     out: TunedOpt = None,
+    max_rejected: MaxRejectedOpt = 0.05,
 ) -> None:
     """Tune the LightGBM parameters on a validation slice of the training rows; train picks them up."""
     from training.config import TrainConfig
@@ -112,7 +130,8 @@ def tune(
     try:
         result = run_tuning(
             TrainConfig(
-                source=source, data=data, seed=seed, temporal=not random_split, tracking_uri=tracking_uri
+                source=source, data=data, seed=seed, temporal=not random_split, tracking_uri=tracking_uri,
+                max_rejected=max_rejected,
             ),
             trials=trials,
             out=out,
@@ -215,6 +234,7 @@ def retrain(
     tracking_uri: TrackingOpt = None,
     model_kind: ModelKindOpt = "lightgbm",
     tuned_params: TunedOpt = None,
+    max_rejected: MaxRejectedOpt = 0.05,
 ) -> None:
     """Train a challenger, compare it with the champion on the same evaluation set, promote if it passes.
 
@@ -228,11 +248,13 @@ def retrain(
     config = TrainConfig(
         source=source, data=data, seed=seed, num_boost_round=rounds, temporal=not random_split,
         tracking_uri=tracking_uri, model_kind=model_kind, tuned_params=tuned_params,
+        max_rejected=max_rejected,
     )
     result = run_retrain(config, Gate(mae_tolerance, coverage_min, coverage_max), lock_file, reason)
     if result.comparison is not None:
         typer.echo(result.comparison.to_string(float_format=lambda v: f"{v:,.4f}"))
     if result.challenger is not None:
+        typer.echo(result.challenger.report.to_text())
         typer.echo(f"evaluation digest {result.challenger.eval_digest}; run {result.challenger.run_id}")
     typer.secho(result.message, fg="green" if result.outcome == 0 else "red", err=result.outcome >= 2)
     raise typer.Exit(code=int(result.outcome))

@@ -8,6 +8,7 @@ from typing import Any
 
 from models import registry
 from models.quantile import QUANTILES
+from training.cleaning import DEFAULT_MAX_REJECTED
 
 # LightGBM's names for its master seed; when `params` sets one, the run's seed does not override it.
 LIGHTGBM_SEED_KEYS = ("seed", "random_seed", "random_state")
@@ -33,6 +34,8 @@ class TrainConfig:
     experiment: str = registry.EXPERIMENT
     model_kind: str = "lightgbm"  # or a baseline: global_median, group_median, ridge
     tuned_params: Path | None = None  # JSON written by `salary tune`; default: beside the tracking store
+    # Stop when more than this share of the rows read has a value the adapter cannot read.
+    max_rejected: float = DEFAULT_MAX_REJECTED
 
     def lightgbm_params(self) -> dict[str, Any]:
         """`params` with the run's seed as LightGBM's, so bagging and feature sampling follow `seed` too."""

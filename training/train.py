@@ -17,7 +17,7 @@ from models.bundle import SalaryModel
 from models.pyfunc import SalaryPyfunc, input_example, signature
 from models.quantile import TIME_FEATURE, QuantileModel
 from training import promote, tracking
-from training.cleaning import CleaningReport, clean
+from training.cleaning import CleaningReport, clean_source
 from training.config import TrainConfig
 from training.evaluate import regression_metrics
 from training.sources import SourceFrame, get_source
@@ -52,6 +52,14 @@ def read_source(source: str, data: Path | None) -> SourceFrame:
     return adapter.read(path)
 
 
+def load_training_frame(config: TrainConfig) -> tuple[SourceFrame, pd.DataFrame, CleaningReport]:
+    """Read and clean the configured data, refusing it when too much is unreadable or nothing is left."""
+    source = read_source(config.source, config.data)
+    frame, report = clean_source(source)
+    report.check_usable(config.max_rejected)
+    return source, frame, report
+
+
 def make_model(config: TrainConfig) -> QuantileModel | Baseline:
     """The unfitted model of the configured kind."""
     if config.model_kind == "lightgbm":
@@ -84,16 +92,20 @@ def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
     return SalaryModel(features, model, meta)
 
 
-def score_bundle(bundle: SalaryModel, evaluation: pd.DataFrame) -> tuple[np.ndarray, dict[str, float]]:
+def score_bundle(
+    bundle: SalaryModel, evaluation: pd.DataFrame, num_threads: int | None = None
+) -> tuple[np.ndarray, dict[str, float]]:
     """Predictions on an evaluation frame and their metrics, predicting once for both."""
-    preds = bundle.predict(evaluation)
+    preds = bundle.predict(evaluation, num_threads=num_threads)
     metrics = regression_metrics(evaluation[TARGET].to_numpy(dtype=float), preds, bundle.model.quantiles)
     return preds, metrics
 
 
-def evaluate_bundle(bundle: SalaryModel, evaluation: pd.DataFrame) -> dict[str, float]:
+def evaluate_bundle(
+    bundle: SalaryModel, evaluation: pd.DataFrame, num_threads: int | None = None
+) -> dict[str, float]:
     """Metrics of the bundle on an evaluation frame, with the shared metric names."""
-    return score_bundle(bundle, evaluation)[1]
+    return score_bundle(bundle, evaluation, num_threads)[1]
 
 
 def _log_bundle(bundle: SalaryModel) -> str:
@@ -113,8 +125,7 @@ def train(config: TrainConfig) -> TrainResult:
     """The whole job: read, clean, split, fit, evaluate, log, register."""
     registry.configure(config.tracking_uri)
     config = with_tuned_params(config)
-    source = read_source(config.source, config.data)
-    frame, report = clean(source.frame, config.source)
+    source, frame, report = load_training_frame(config)
     split = split_frame(
         frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal
     )

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from data_files import FIXTURES
 from mlflow.tracking import MlflowClient
+from typer.testing import CliRunner
 
 from models import registry
 from training import promote, tracking
+from training.cleaning import DEFAULT_MAX_REJECTED
+from training.cli import app as cli
 from training.config import TrainConfig
 from training.train import fit_bundle, train
+
+UNREADABLE_CSV = FIXTURES / "aijobs_unreadable.csv"  # invented rows: 8 of 40 salaries are text
 
 
 def test_train_logs_registers_and_sets_champion_once(mlflow_store: str, demo_csv: Path) -> None:
@@ -111,3 +118,42 @@ def test_the_seed_reaches_the_boosters_unless_params_set_lightgbms_own(demo_fram
     np.testing.assert_array_equal(first, predictions(1))
     assert np.abs(np.log(first / predictions(2))).max() > 0.01
     np.testing.assert_array_equal(predictions(1, lightgbm_seed=5), predictions(2, lightgbm_seed=5))
+
+
+def test_a_run_accounts_for_every_row_read(mlflow_store: str) -> None:
+    config = TrainConfig(source="aijobs", data=UNREADABLE_CSV, max_rejected=0.25, num_boost_round=5,
+                         params={"num_threads": 1}, register=False)
+    result = train(config)
+    metrics = MlflowClient().get_run(result.run_id).data.metrics
+    assert metrics["rows_in"] == 40 and metrics["rows_rejected_unparseable_salary"] == 8
+    assert metrics["rows_out"] == 29 == metrics["rows_train"] + metrics["rows_eval"]
+    path = mlflow.artifacts.download_artifacts(run_id=result.run_id, artifact_path="cleaning_report.json")
+    logged = json.loads(Path(path).read_text())
+    counted = {r["reason"]: r["rows"] for r in logged["reasons"]}
+    assert counted == {"unparseable_salary": 8, "missing_salary": 1, "salary_below_floor": 1,
+                       "part_time_not_annualised": 1}
+    assert logged["rows_in"] == sum(counted.values()) + logged["rows_out"]
+
+
+def test_cli_refuses_unreadable_data_with_exit_2_and_registers_nothing(mlflow_store: str) -> None:
+    out = CliRunner().invoke(cli, ["train", "--source", "aijobs", "--data", str(UNREADABLE_CSV)])
+    assert out.exit_code == 2, out.output
+    assert "40 rows read, 29 rows out" in out.output  # the report is printed before the refusal
+    assert "8 of 40 rows read (20.0%)" in out.output and "salary_in_usd='$100k'" in out.output
+    client = MlflowClient()
+    assert client.search_registered_models() == []
+    assert all(not client.search_runs([e.experiment_id]) for e in client.search_experiments())
+
+
+def test_cli_says_every_salary_is_unreadable(mlflow_store: str, tmp_path: Path) -> None:
+    path = tmp_path / "salaries.csv"
+    pd.read_csv(UNREADABLE_CSV, dtype=str).assign(salary_in_usd="competitive").to_csv(path, index=False)
+    out = CliRunner().invoke(cli, ["train", "--source", "aijobs", "--data", str(path), "--max-rejected", "1"])
+    assert out.exit_code == 2
+    assert "every salary_in_usd value is unusable" in out.output and "empty side" not in out.output
+
+
+def test_cli_max_rejected_default_is_the_library_default() -> None:
+    out = CliRunner().invoke(cli, ["train", "--help"], terminal_width=200)
+    assert f"default: {DEFAULT_MAX_REJECTED}" in out.output
+
