@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,13 @@ from training.cleaning import DEFAULT_MAX_REJECTED
 
 # LightGBM's names for its master seed; when `params` sets one, the run's seed does not override it.
 LIGHTGBM_SEED_KEYS = ("seed", "random_seed", "random_state")
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS has one, else all), at least one."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return max(os.cpu_count() or 1, 1)
 
 
 @dataclass
@@ -36,9 +44,14 @@ class TrainConfig:
     tuned_params: Path | None = None  # JSON written by `salary tune`; default: beside the tracking store
     # Stop when more than this share of the rows read has a value the adapter cannot read.
     max_rejected: float = DEFAULT_MAX_REJECTED
+    num_threads: int | None = None  # LightGBM threads; None: the cores available (params' num_threads wins)
+
+    def threads(self) -> int:
+        """LightGBM's thread count: params' `num_threads`, else this config's, else the cores available."""
+        explicit = self.params.get("num_threads") or self.num_threads
+        return int(explicit) if explicit else available_cores()
 
     def lightgbm_params(self) -> dict[str, Any]:
-        """`params` with the run's seed as LightGBM's, so bagging and feature sampling follow `seed` too."""
-        if any(key in self.params for key in LIGHTGBM_SEED_KEYS):
-            return dict(self.params)
-        return {"seed": self.seed, **self.params}
+        """`params` with the run's thread count, and its seed as LightGBM's unless `params` name one."""
+        seed = {} if any(key in self.params for key in LIGHTGBM_SEED_KEYS) else {"seed": self.seed}
+        return {**seed, **self.params, "num_threads": self.threads()}

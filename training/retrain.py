@@ -125,7 +125,8 @@ def _retrain(config: TrainConfig, gate: Gate, reason: str) -> RetrainResult:
         raise ValueError(f"run {challenger.run_id} kept no evaluation frame to score the champion on")
     champion = None
     if champion_version is not None:
-        champion = evaluate_bundle(registry.load_version(champion_version), challenger.evaluation)
+        champion_bundle = registry.load_version(champion_version)
+        champion = evaluate_bundle(champion_bundle, challenger.evaluation, config.threads())
     problems = gate.check(challenger.metrics, champion)
     table = comparison_table(challenger.metrics, champion)
     _log_decision(challenger.run_id, table, champion, champion_version, problems)

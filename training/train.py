@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import mlflow
@@ -125,6 +125,7 @@ def train(config: TrainConfig) -> TrainResult:
     """The whole job: read, clean, split, fit, evaluate, log, register."""
     registry.configure(config.tracking_uri)
     config = with_tuned_params(config)
+    config = replace(config, num_threads=config.threads())  # logged as the run's num_threads
     source, frame, report = load_training_frame(config)
     split = split_frame(
         frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal
@@ -144,7 +145,7 @@ def train(config: TrainConfig) -> TrainResult:
                 "run_id": run.info.run_id,
             }
         )
-        preds, metrics = score_bundle(bundle, split.evaluation)
+        preds, metrics = score_bundle(bundle, split.evaluation, config.num_threads)
         bundle.metadata["metrics"] = metrics
         mlflow.log_params(tracking.run_params(config, bundle, split.kind))
         mlflow.log_metrics(metrics)

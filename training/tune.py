@@ -59,6 +59,7 @@ def tune(config: TrainConfig, trials: int = 20, out: Path | None = None) -> Tune
     if trials < 1:
         raise ValueError(f"trials must be at least 1, got {trials}")
     registry.configure(config.tracking_uri)
+    config = replace(config, num_threads=config.threads())
     _, frame, _ = load_training_frame(config)
     split = split_frame(frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal)
     fit_rows, valid = inner_split(split.train, config.seed)
@@ -72,7 +73,7 @@ def tune(config: TrainConfig, trials: int = 20, out: Path | None = None) -> Tune
         )
         with mlflow.start_run(experiment_id=experiment_id, run_name=f"trial-{trial.number}", nested=True):
             bundle = fit_bundle(fit_rows, trial_config)
-            metrics = evaluate_bundle(bundle, valid)
+            metrics = evaluate_bundle(bundle, valid, config.num_threads)
             mlflow.log_params({**params, "num_boost_round": rounds, "trial": trial.number})
             mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items()})
         return metrics["mae"]

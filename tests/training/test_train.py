@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import mlflow
@@ -17,7 +18,7 @@ from models import registry
 from training import promote, tracking
 from training.cleaning import DEFAULT_MAX_REJECTED
 from training.cli import app as cli
-from training.config import TrainConfig
+from training.config import TrainConfig, available_cores
 from training.train import fit_bundle, train
 
 UNREADABLE_CSV = FIXTURES / "aijobs_unreadable.csv"  # invented rows: 8 of 40 salaries are text
@@ -61,6 +62,7 @@ def test_run_logs_what_makes_runs_comparable(mlflow_store: str, demo_csv: Path) 
     assert run.data.tags["mlflow.source.git.commit"]
     assert run.data.tags["version.lightgbm"]
     assert run.data.metrics["rows_out"] == run.data.metrics["rows_train"] + run.data.metrics["rows_eval"]
+    assert run.data.params["num_threads"] == run.data.params["lgbm_num_threads"] == "1"
     assert any(k.startswith("segment/seniority/") and k.endswith("/mae") for k in run.data.metrics)
     artifacts = {a.path for d in ("plots", "evaluation") for a in client.list_artifacts(result.run_id, d)}
     assert {
@@ -157,3 +159,21 @@ def test_cli_max_rejected_default_is_the_library_default() -> None:
     out = CliRunner().invoke(cli, ["train", "--help"], terminal_width=200)
     assert f"default: {DEFAULT_MAX_REJECTED}" in out.output
 
+
+def test_lightgbm_threads_default_to_the_cores_this_process_may_use() -> None:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert available_cores() == cores
+    assert TrainConfig().lightgbm_params()["num_threads"] == cores
+    assert TrainConfig(num_threads=3).lightgbm_params()["num_threads"] == 3
+    assert TrainConfig(num_threads=3, params={"num_threads": 1}).lightgbm_params()["num_threads"] == 1
+
+
+def test_salary_makes_openmp_threads_wait_passively_unless_told_otherwise(
+    mlflow_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert CliRunner().invoke(cli, ["train", "--source", "nope"]).exit_code == 2
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"  # spinning threads stall on a busy machine
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    CliRunner().invoke(cli, ["train", "--source", "nope"])
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
