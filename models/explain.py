@@ -68,10 +68,10 @@ def drivers(
                 unstated += float(value)
             else:
                 grouped[factor] = grouped.get(factor, 0.0) + float(value)
-    ordered = sorted(grouped.items(), key=lambda kv: -abs(kv[1]))
     effects = [
         {"factor": factor, "effect_pct": math.expm1(log_effect) * 100.0}
-        for factor, log_effect in ordered
+        for factor, log_effect in grouped.items()
         if log_effect != 0.0
     ]
+    effects.sort(key=lambda d: -abs(d["effect_pct"]))  # as shown: -3.7% after +3.8% from ±0.037 log
     return effects, unstated

@@ -62,23 +62,6 @@ def quantile_name(q: float) -> str:
     return f"p{round(q * 100)}"
 
 
-def choose_calibration_fold(
-    years: np.ndarray | None, seed: int = 42, fraction: float = 0.2, min_share: float = 0.1
-) -> tuple[np.ndarray, str]:
-    """The latest year when it is a fair share of rows (calibration sees drift), else a seeded sample."""
-    n = 0 if years is None else len(years)
-    if years is not None and n:
-        finite = np.isfinite(years)
-        if finite.all() and len(np.unique(years)) >= 2:
-            latest = years == years.max()
-            share = float(latest.mean())
-            if min_share <= share <= 1 - min_share and latest.sum() >= MIN_CALIBRATION_ROWS:
-                return latest, f"latest training year {int(years.max())} ({share:.1%} of rows)"
-    rng = np.random.default_rng(seed)
-    mask = rng.random(n) < fraction
-    return mask, f"seeded random {fraction:.0%} of training rows (seed={seed})"
-
-
 def year_slope(y_log: np.ndarray, years: np.ndarray, groups: np.ndarray) -> float:
     """Within-group slope of log salary on year, so a changing mix of roles and countries is not drift."""
     ok = np.isfinite(years)

@@ -92,13 +92,14 @@ def _fewer_skills(skills: pd.Series, keep: np.ndarray, few: np.ndarray, rng: np.
     return out
 
 
-def blank_parts(frame: pd.DataFrame, copies: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+def blank_parts(
+    frame: pd.DataFrame, copies: int, rng: np.random.Generator
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The rows followed by `copies` partial copies of each; and each output row's original position."""
     n = len(frame)
     origin = np.concatenate([np.arange(n)] * (copies + 1)) if copies > 0 else np.arange(n)
     if copies <= 0 or n == 0:
         return frame, origin
-    rng = np.random.default_rng(seed)
     pieces = [frame]
     for _ in range(copies):
         keep = _keep_masks(rng, n)

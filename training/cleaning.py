@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,8 +10,10 @@ import pandas as pd
 
 from features.location import parse_location
 from features.population import HIGH_INCOME
-from training.sources import SOURCES
+from training.sources import SOURCES, SourceFrame
 from training.sources.base import TARGET
+from training.sources.reading import REASONS as ADAPTER_REASONS
+from training.sources.reading import UNREADABLE, value_examples
 
 US_FLOOR_USD = 15_000.0  # US federal minimum wage, $7.25 x 2080 h = $15,080, rounded down
 HIGH_INCOME_FLOOR_USD = 10_000.0
@@ -21,8 +22,7 @@ US_CEILING_USD = 2_000_000.0
 OTHER_CEILING_USD = 1_000_000.0
 SALARY_FLOOR_USD = US_FLOOR_USD  # kept for callers of the first version
 SALARY_CEILING_USD = US_CEILING_USD
-EXAMPLES_PER_RULE = 3
-EXAMPLE_TEXT_CHARS = 80
+DEFAULT_MAX_REJECTED = 0.05  # share of rows read with an unreadable value that stops a run
 RULES = {
     "missing_salary": "no salary, or not a number",
     "salary_below_floor": f"below ${US_FLOOR_USD:,.0f} (US), ${HIGH_INCOME_FLOOR_USD:,.0f} "
@@ -34,25 +34,40 @@ RULES = {
     "duplicate_row": "identical rows in sources where a row is one respondent, posting or filing "
     "(never for aijobs, where identical answers come from different people)",
 }
+# The JobRecord column each rule looks at, shown with its examples (None: the whole row).
+RULE_COLUMNS: dict[str, str | None] = {
+    "missing_salary": TARGET,
+    "salary_below_floor": TARGET,
+    "salary_above_ceiling": TARGET,
+    "part_time_not_annualised": "employment_type",
+    "duplicate_row": None,
+}
+EXAMPLE_CONTEXT = ("title", "country", "location")
 
 
-def _example(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v[:EXAMPLE_TEXT_CHARS] + "..." if isinstance(v, str) and len(v) > EXAMPLE_TEXT_CHARS else v
-        for k, v in row.items()
-        if v is not None and v == v
-    }
+class TooManyRejected(ValueError):
+    """The data is not fit to train on: too many unreadable values, or no row left; carries the report."""
+
+    def __init__(self, message: str, report: CleaningReport) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass
 class CleaningReport:
-    """Rows in, rows dropped per rule with examples, rows out: printed and logged with every run."""
+    """Every row read, accounted for: rejected by the adapter or a cleaning rule (why, examples), or kept.
+
+    rows_in = sum(rejected) + rows_parsed, and rows_parsed = sum(dropped) + rows_out.
+    """
 
     source: str
-    rows_in: int = 0
+    rows_in: int = 0  # rows read from the file (for a frame cleaned directly, its rows)
     rows_out: int = 0
-    dropped: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)  # by cleaning rule
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rows_parsed: int = 0  # rows the adapter turned into records, which the cleaning rules saw
+    rejected: dict[str, int] = field(default_factory=dict)  # by the adapter, reason -> rows
+    rejected_examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def drop(self, rule: str, frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> pd.DataFrame:
         """Remove the rows where `mask` holds, recording the count and a few examples."""
@@ -60,33 +75,99 @@ class CleaningReport:
         count = int(mask.sum())
         if count:
             self.dropped[rule] = self.dropped.get(rule, 0) + count
-            sample = frame.loc[mask].head(EXAMPLES_PER_RULE)
-            records = json.loads(sample.to_json(orient="records", default_handler=str))
-            self.examples[rule] = [_example(r) for r in records]
+            self.examples[rule] = value_examples(frame, mask, RULE_COLUMNS.get(rule), EXAMPLE_CONTEXT)
         return frame.loc[~mask]
+
+    def count_read(self, source: SourceFrame) -> None:
+        """Start the report from the rows the adapter read, with the ones it rejected and why."""
+        self.rows_in = source.rows_read or self.rows_parsed
+        self.rejected = dict(source.rejected)
+        self.rejected_examples = {k: list(v) for k, v in source.rejected_examples.items()}
+
+    def unaccounted(self) -> int:
+        """Rows read that are neither kept nor counted under a reason: zero when the report is whole."""
+        return self.rows_in - self.rows_out - sum(self.rejected.values()) - sum(self.dropped.values())
+
+    def unreadable(self) -> int:
+        """Rows the adapter rejected for a value it could not read (what --max-rejected limits)."""
+        return sum(n for reason, n in self.rejected.items() if reason in UNREADABLE)
+
+    def reasons(self) -> list[dict[str, Any]]:
+        """Every reason a row was not used, adapter rejections first, with its column and examples."""
+        out = []
+        for reason, count in self.rejected.items():
+            examples = self.rejected_examples.get(reason, [])
+            out.append({"reason": reason, "stage": "read", "rows": count, "unreadable": reason in UNREADABLE,
+                        "what": ADAPTER_REASONS.get(reason, ""),
+                        "column": examples[0]["column"] if examples else None, "examples": examples})
+        for rule, count in self.dropped.items():
+            out.append({"reason": rule, "stage": "clean", "rows": count, "unreadable": False,
+                        "what": RULES.get(rule, ""), "column": RULE_COLUMNS.get(rule),
+                        "examples": self.examples.get(rule, [])})
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form for the MLflow artifact."""
         return {
             "source": self.source,
             "rows_in": self.rows_in,
+            "rows_rejected_by_adapter": sum(self.rejected.values()),
+            "rows_parsed": self.rows_parsed,
+            "rows_dropped_by_cleaning": sum(self.dropped.values()),
             "rows_out": self.rows_out,
-            "dropped": self.dropped,
-            "examples": self.examples,
-            "rules": {rule: RULES[rule] for rule in self.dropped if rule in RULES},
+            "rows_unreadable": self.unreadable(),
+            "reasons": self.reasons(),
         }
 
     def to_text(self) -> str:
-        """A short human-readable summary for the console, one example per rule."""
-        lines = [f"cleaning report for {self.source}: {self.rows_in} rows in, "
-                 f"{self.rows_out} rows out"]
-        for rule, count in self.dropped.items():
-            lines.append(f"  dropped {count:>7} by {rule}: {RULES.get(rule, '')}")
-            if self.examples.get(rule):
-                first = self.examples[rule][0]
-                shown = {k: first[k] for k in ("title", "country", "location", TARGET) if k in first}
-                lines.append(f"          e.g. {shown}")
+        """A short human-readable summary for the console, one example per reason."""
+        unused = self.rows_in - self.rows_out
+        share = f" ({unused / self.rows_in:.1%})" if self.rows_in else ""
+        lines = [f"cleaning report for {self.source}: {self.rows_in} rows read, {self.rows_out} rows out, "
+                 f"{unused}{share} not used:"]
+        for entry in self.reasons():
+            verb = "rejected" if entry["stage"] == "read" else "dropped"
+            lines.append(f"  {verb} {entry['rows']:>7} by {entry['reason']}: {entry['what']}")
+            if entry["examples"]:
+                lines.append(f"          e.g. {describe_example(entry['examples'][0])}")
         return "\n".join(lines)
+
+    def check_usable(self, max_rejected: float) -> None:
+        """Refuse data with more unreadable values than `max_rejected` of the rows read, or no row left."""
+        if not 0 <= max_rejected <= 1:
+            raise ValueError(f"max_rejected must be between 0 and 1, got {max_rejected}")
+        unreadable = self.unreadable()
+        worst = max((e for e in self.reasons() if e["unreadable"]), key=lambda e: e["rows"], default=None)
+        share = unreadable / self.rows_in if self.rows_in else 0.0
+        if worst is not None and share > max_rejected:
+            raise TooManyRejected(
+                f"{unreadable} of {self.rows_in} rows read ({share:.1%}) have a value the {self.source} "
+                f"adapter cannot read, more than --max-rejected {max_rejected:.1%}: "
+                f"{_what_went_wrong(worst, self.rows_in)}",
+                self,
+            )
+        if self.rows_out == 0:
+            top = max(self.reasons(), key=lambda e: e["rows"], default=None)
+            why = _what_went_wrong(top, self.rows_in) if top else "the file has no rows"
+            raise TooManyRejected(f"no usable rows: all {self.rows_in} rows read were rejected; {why}", self)
+
+
+def describe_example(example: dict[str, Any]) -> str:
+    """One example as `column='value' (row n, title ...)`, for messages and the console."""
+    context = ", ".join(f"{k} {example[k]!r}" for k in EXAMPLE_CONTEXT if example.get(k) is not None)
+    where = f"row {example['row']}" + (f", {context}" if context else "")
+    if example.get("column") is None:  # a rule about the whole row, e.g. a repeat
+        return where
+    return f"{example['column']}={example.get('value')!r} ({where})"
+
+
+def _what_went_wrong(entry: dict[str, Any], rows_in: int) -> str:
+    """The biggest reason in words: every value of a column unreadable, or how many, with an example."""
+    column = entry["column"] or "row"
+    example = f", e.g. {describe_example(entry['examples'][0])}" if entry["examples"] else ""
+    if entry["rows"] == rows_in:
+        return f"every {column} value is unusable ({entry['reason']}: {entry['what']}){example}"
+    return f"{entry['rows']} rows by {entry['reason']} in column {column} ({entry['what']}){example}"
 
 
 def resolved_countries(frame: pd.DataFrame) -> pd.Series:
@@ -116,7 +197,7 @@ def clean(
     `keep_index=True` leaves the input's index on the kept rows, to trace them back.
     """
     adapter = SOURCES.get(source)
-    report = CleaningReport(source=source, rows_in=len(frame))
+    report = CleaningReport(source=source, rows_in=len(frame), rows_parsed=len(frame))
     salary = pd.to_numeric(frame[TARGET], errors="coerce")
     frame = report.drop("missing_salary", frame, salary.isna() | ~np.isfinite(salary))
     frame = frame.assign(**{TARGET: pd.to_numeric(frame[TARGET])})
@@ -133,6 +214,16 @@ def clean(
         frame = frame.reset_index(drop=True)
     report.rows_out = len(frame)
     return frame, report
+
+
+def clean_source(source: SourceFrame) -> tuple[pd.DataFrame, CleaningReport]:
+    """Clean an adapter's output, the report starting from the rows read and examples naming file rows."""
+    frame = source.frame
+    if source.kept_rows is not None:  # index by position in the file, so examples name the file's row
+        frame = frame.set_axis(pd.Index(source.kept_rows), axis=0)
+    cleaned, report = clean(frame, source.source)
+    report.count_read(source)
+    return cleaned, report
 
 
 def _duplicated(frame: pd.DataFrame) -> pd.Series:

@@ -13,7 +13,7 @@ from mlflow.tracking import MlflowClient
 from models import registry
 
 HEADLINE = ("mae", "mdape", "r2_log", "coverage_p10_p90", "width_p10_p90", "coverage_p25_p75")
-HIDDEN_PREFIXES = ("segment/", "champion_", "rows_dropped_")
+HIDDEN_PREFIXES = ("segment/", "champion_", "rows_dropped_", "rows_rejected_")
 HIDDEN_PARAMS = ("tracking_uri", "register", "data")  # where a run was logged, not what it was
 
 

@@ -52,6 +52,33 @@ def register_version(model_uri: str, run_id: str, name: str = registry.MODEL_NAM
     return str(version.version)
 
 
+def register(
+    model_uri: str,
+    run_id: str,
+    champion_reason: str | None,
+    *,
+    challenger_reason: str | None = None,
+    replace_champion: bool = False,
+    name: str = registry.MODEL_NAME,
+) -> tuple[str, bool]:
+    """The one way a run's model enters the registry: a new version, then its aliases, champion last.
+
+    It gets `challenger` when `challenger_reason` is given. It becomes `champion` only when
+    `champion_reason` is given (a version allowed to serve) and there is no champion yet, or
+    `replace_champion` says the caller (a passed gate) decided to replace it. Returns the version
+    and whether it is now champion.
+    """
+    version = register_version(model_uri, run_id, name)
+    if challenger_reason is not None:
+        move_alias(registry.CHALLENGER, version, challenger_reason, name)
+    if champion_reason is None:
+        return version, False
+    if not replace_champion and current_version(registry.CHAMPION, name) is not None:
+        return version, False
+    move_alias(registry.CHAMPION, version, champion_reason, name)
+    return version, True
+
+
 def move_alias(alias: str, version: str, reason: str, name: str = registry.MODEL_NAME) -> AliasMove:
     """Point `alias` at `version`, tagging both versions and appending the move to the registry log.
 

@@ -17,7 +17,8 @@ from mlflow.tracking import MlflowClient
 
 from models import registry
 from training import promote
-from training.train import TrainConfig, TrainResult, evaluate_bundle, train
+from training.config import TrainConfig
+from training.train import TrainResult, evaluate_bundle, train
 
 COMPARED_METRICS = ("mae", "mdape", "r2_log", "coverage_p10_p90", "coverage_p25_p75", "width_p10_p90")
 
@@ -124,25 +125,27 @@ def _retrain(config: TrainConfig, gate: Gate, reason: str) -> RetrainResult:
         raise ValueError(f"run {challenger.run_id} kept no evaluation frame to score the champion on")
     champion = None
     if champion_version is not None:
-        champion = evaluate_bundle(registry.load_version(champion_version), challenger.evaluation)
+        champion_bundle = registry.load_version(champion_version)
+        champion = evaluate_bundle(champion_bundle, challenger.evaluation, config.threads())
     problems = gate.check(challenger.metrics, champion)
     table = comparison_table(challenger.metrics, champion)
     _log_decision(challenger.run_id, table, champion, champion_version, problems)
     # Only now, with both models scored, does anything in the registry change; champion moves last.
-    version = promote.register_version(challenger.model_uri, challenger.run_id)
     why = f"{reason}; evaluation digest {challenger.eval_digest}"
-    promote.move_alias(registry.CHALLENGER, version, why)
-    result = RetrainResult(
-        Outcome.KEPT_CHAMPION, "", challenger, version, champion_version, table, problems
-    )
-    if problems:
-        result.message = f"kept champion v{champion_version}: " + "; ".join(problems)
-        return result
     against = f"v{champion_version}" if champion_version else "no champion"
-    promote.move_alias(registry.CHAMPION, version, f"{why}; passed the gate against {against}")
-    result.outcome, result.champion_version = Outcome.PROMOTED, version
-    result.message = f"promoted v{version} to champion (was {against})"
-    return result
+    version, promoted = promote.register(
+        challenger.model_uri,
+        challenger.run_id,
+        None if problems else f"{why}; passed the gate against {against}",
+        challenger_reason=why,
+        replace_champion=True,
+    )
+    if not promoted:
+        message = f"kept champion v{champion_version}: " + "; ".join(problems)
+        return RetrainResult(Outcome.KEPT_CHAMPION, message, challenger, version, champion_version, table,
+                             problems)
+    message = f"promoted v{version} to champion (was {against})"
+    return RetrainResult(Outcome.PROMOTED, message, challenger, version, version, table, problems)
 
 
 def retrain(

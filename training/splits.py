@@ -1,4 +1,15 @@
-"""Train/evaluation splits that make runs comparable: temporal when the data has years, else seeded."""
+"""Train/evaluation splits that make runs comparable: temporal when the data has years, else seeded.
+
+One rule picks both the evaluation set and, inside the training rows, the calibration fold: the newest
+year when it is a fair share of the rows, else a seeded random sample (`hold_out`).
+
+Every random choice of a run comes from the run's one seed, through independent streams: the
+evaluation split draws from `SeedSequence(seed)` itself (the same numbers as `default_rng(seed)`
+always drew, so evaluation sets and their digests are unchanged), the calibration fold and the
+tuning validation slice from children of it (`spawn_key` 1 and 2). Before, all three drew from
+`default_rng(seed)`, so a training row fell in the calibration fold exactly when the row at the same
+position of the full frame had gone to evaluation.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +19,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models.quantile import MIN_CALIBRATION_ROWS
 from training.sources.base import TARGET
 
 MIN_LATEST_YEAR_SHARE = 0.10  # a temporal evaluation set smaller than this is too noisy to compare
+CALIBRATION_SHARE = 0.2  # a random calibration fold takes this share of the training rows
+CALIBRATION_MIN_SHARE = 0.10  # a newest-year fold holds 10-90% of the training rows...
+CALIBRATION_MAX_SHARE = 0.90
+# Which child of the run's SeedSequence each random choice draws from (None: the root itself).
+STREAMS: dict[str, tuple[int, ...]] = {
+    "evaluation": (),
+    "calibration": (1,),
+    "validation": (2,),
+    "copies": (3,),  # which parts each partial training copy leaves out (training/augment.py)
+}
 
 
 @dataclass
@@ -24,6 +46,84 @@ class Split:
     digest: str
 
 
+@dataclass(frozen=True)
+class Holdout:
+    """Rows held out (evaluation set or calibration fold), whether they are the newest year, and how."""
+
+    mask: np.ndarray
+    temporal: bool
+    description: str
+
+
+def random_stream(seed: int, purpose: str) -> np.random.Generator:
+    """The generator of one purpose (a key of STREAMS), independent of the other purposes' generators."""
+    if purpose not in STREAMS:
+        raise ValueError(f"random stream {purpose!r} is not one of {sorted(STREAMS)}")
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=STREAMS[purpose]))
+
+
+def seeded_sample(n: int, fraction: float, seed: int, purpose: str, why: str) -> Holdout:
+    """A seeded random `fraction` of `n` rows from the purpose's own stream, saying why it is random."""
+    mask = random_stream(seed, purpose).random(n) < fraction
+    return Holdout(mask, False, f"seeded random {fraction:.0%} of rows, seed={seed} ({why})")
+
+
+def hold_out(
+    years: np.ndarray | None,
+    *,
+    fraction: float,
+    seed: int,
+    purpose: str,
+    min_share: float = MIN_LATEST_YEAR_SHARE,
+    max_share: float = 1.0,
+    min_rows: int = 0,
+) -> Holdout:
+    """The newest year if every row has one and it holds min_share..max_share and min_rows, else a sample."""
+    values = None if years is None else np.asarray(years, dtype=float)
+    n = 0 if values is None else len(values)
+    why = _why_not_newest_year(values, min_share, max_share, min_rows)
+    if why or values is None:
+        return seeded_sample(n, fraction, seed, purpose, why or "no work_year")
+    latest = values == values.max()
+    return Holdout(latest, True, f"newest work_year {int(values.max())} ({latest.mean():.1%} of rows)")
+
+
+def _why_not_newest_year(
+    years: np.ndarray | None, min_share: float, max_share: float, min_rows: int
+) -> str:
+    """Why the newest year cannot be held out, or '' when it can."""
+    if years is None or not len(years):
+        return "no work_year"
+    missing = int((~np.isfinite(years)).sum())
+    if missing:
+        return f"{missing} rows have no work_year"
+    if len(np.unique(years)) < 2:
+        return "fewer than two work years"
+    latest = int(years.max())
+    is_latest = years == years.max()
+    share, rows = float(is_latest.mean()), int(is_latest.sum())
+    if share < min_share:
+        return f"latest year {latest} holds {share:.1%} of rows (< {min_share:.0%})"
+    if share > max_share:
+        return f"latest year {latest} holds {share:.1%} of rows (> {max_share:.0%})"
+    if rows < min_rows:
+        return f"latest year {latest} has {rows} rows (< {min_rows})"
+    return ""
+
+
+def calibration_fold(years: np.ndarray | None, seed: int) -> Holdout:
+    """The training rows that calibrate the range: the newest year when it is a fair share, else 20%."""
+    return hold_out(
+        years,
+        fraction=CALIBRATION_SHARE,
+        seed=seed,
+        purpose="calibration",
+        min_share=CALIBRATION_MIN_SHARE,
+        max_share=CALIBRATION_MAX_SHARE,
+        min_rows=MIN_CALIBRATION_ROWS,
+    )
+
+
 def frame_digest(frame: pd.DataFrame) -> str:
     """A stable content hash of a frame, so two runs can prove they used the same rows."""
     ordered = frame[[c for c in (TARGET, *sorted(c for c in frame.columns if c != TARGET))
@@ -32,37 +132,21 @@ def frame_digest(frame: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
 
 
-def _temporal_mask(frame: pd.DataFrame) -> tuple[np.ndarray | None, str]:
-    """Rows of the latest year, or None with the reason a temporal split is not sound here."""
-    if "work_year" not in frame.columns:
-        return None, "no work_year column"
-    years = pd.to_numeric(frame["work_year"], errors="coerce")
-    if years.nunique() < 2:
-        return None, "fewer than two work years"
-    latest = int(years.max())
-    is_latest = (years == latest).to_numpy()
-    share = float(is_latest.mean())
-    if share < MIN_LATEST_YEAR_SHARE:
-        return None, f"latest year {latest} holds {share:.1%} of rows (< {MIN_LATEST_YEAR_SHARE:.0%})"
-    if years.isna().any():
-        return None, f"{int(years.isna().sum())} rows have no work_year"
-    return is_latest, f"train on work_year < {latest}, evaluate on {latest} ({share:.1%} of rows)"
-
-
 def split_frame(
     frame: pd.DataFrame, *, seed: int = 42, test_size: float = 0.2, temporal: bool = True
 ) -> Split:
     """Evaluate on the latest year when it holds a fair share of rows, else on a seeded sample."""
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
-    is_eval, why = _temporal_mask(frame) if temporal else (None, "random split requested")
-    if is_eval is not None:
-        kind, description = "temporal", why
+    if not temporal:
+        held = seeded_sample(len(frame), test_size, seed, "evaluation", "random split requested")
+    elif "work_year" not in frame.columns:
+        held = seeded_sample(len(frame), test_size, seed, "evaluation", "no work_year column")
     else:
-        rng = np.random.default_rng(seed)
-        is_eval = rng.random(len(frame)) < test_size
-        kind = "random"
-        description = f"seeded random split, seed={seed}, test_size={test_size} ({why})"
+        years = pd.to_numeric(frame["work_year"], errors="coerce").to_numpy(dtype=float)
+        held = hold_out(years, fraction=test_size, seed=seed, purpose="evaluation")
+    is_eval = held.mask
+    description = f"evaluate on {held.description}" + (", train on earlier years" if held.temporal else "")
     train = frame.loc[~is_eval].reset_index(drop=True)
     evaluation = frame.loc[is_eval].reset_index(drop=True)
     if train.empty or evaluation.empty:
@@ -70,4 +154,5 @@ def split_frame(
             f"split left an empty side ({len(train)} train, {len(evaluation)} eval rows); "
             f"expected at least one row on each side"
         )
-    return Split(train, evaluation, kind, description, frame_digest(evaluation))
+    return Split(train, evaluation, "temporal" if held.temporal else "random", description,
+                 frame_digest(evaluation))

@@ -109,10 +109,12 @@ def log_dataset(frame: pd.DataFrame, context: str, name: str, digest: str, path:
 
 
 def log_data(report: CleaningReport, path: str | Path | None, rows: Mapping[str, int]) -> None:
-    """Row counts at each step, rows dropped per cleaning rule, and the full cleaning report."""
+    """Row counts at each step from the rows read, rows lost per reason, and the full cleaning report."""
     mlflow.log_param("data_path", str(path))
     counts = {f"rows_{k}": float(v) for k, v in rows.items()}
-    counts.update({"rows_in": float(report.rows_in), "rows_out": float(report.rows_out)})
+    counts.update({"rows_in": float(report.rows_in), "rows_parsed": float(report.rows_parsed),
+                   "rows_out": float(report.rows_out), "rows_unreadable": float(report.unreadable())})
+    counts.update({f"rows_rejected_{reason}": float(n) for reason, n in report.rejected.items()})
     counts.update({f"rows_dropped_{rule}": float(n) for rule, n in report.dropped.items()})
     mlflow.log_metrics(counts)
     mlflow.log_text(json.dumps(report.to_dict(), indent=2, default=str), "cleaning_report.json")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import mlflow
 import numpy as np
@@ -17,39 +16,16 @@ from models import registry
 from models.baselines import BASELINES, Baseline
 from models.bundle import SalaryModel
 from models.pyfunc import SalaryPyfunc, input_example, signature
-from models.quantile import QUANTILES, QuantileModel, choose_calibration_fold
+from models.quantile import QuantileModel
 from training import promote, tracking
 from training.augment import blank_parts
-from training.cleaning import CleaningReport, clean
+from training.cleaning import CleaningReport, clean_source
+from training.config import TrainConfig
 from training.evaluate import regression_metrics
 from training.sources import SourceFrame, get_source
 from training.sources.base import TARGET
-from training.splits import split_frame
+from training.splits import calibration_fold, random_stream, split_frame
 from training.tuned_params import with_tuned_params
-
-AUGMENT_SEED_OFFSET = 7919  # its own stream: which copies blank what is independent of the splits
-
-
-@dataclass
-class TrainConfig:
-    """Everything a training run depends on; logged as the run's parameters."""
-
-    source: str = "demo"
-    data: Path | None = None
-    seed: int = 42
-    test_size: float = 0.2
-    temporal: bool = True
-    num_boost_round: int = 400
-    params: dict[str, Any] = field(default_factory=dict)
-    quantiles: tuple[float, ...] = QUANTILES
-    min_count: int = 5
-    register: bool = True
-    tracking_uri: str | None = None
-    experiment: str = registry.EXPERIMENT
-    model_kind: str = "lightgbm"  # or a baseline: global_median, group_median, ridge
-    tuned_params: Path | None = None  # JSON written by `salary tune`; default: beside the tracking store
-    augment_copies: int = 2  # partial copies of each training row (training/augment.py); 0: none
-    refit_all: bool = True  # after the backtest, fit the registered model on every cleaned row
 
 
 @dataclass
@@ -78,10 +54,18 @@ def read_source(source: str, data: Path | None) -> SourceFrame:
     return adapter.read(path)
 
 
+def load_training_frame(config: TrainConfig) -> tuple[SourceFrame, pd.DataFrame, CleaningReport]:
+    """Read and clean the configured data, refusing it when too much is unreadable or nothing is left."""
+    source = read_source(config.source, config.data)
+    frame, report = clean_source(source)
+    report.check_usable(config.max_rejected)
+    return source, frame, report
+
+
 def make_model(config: TrainConfig) -> QuantileModel | Baseline:
     """The unfitted model of the configured kind."""
     if config.model_kind == "lightgbm":
-        return QuantileModel(config.quantiles, config.params, config.num_boost_round)
+        return QuantileModel(config.quantiles, config.lightgbm_params(), config.num_boost_round)
     if config.model_kind not in BASELINES:
         kinds = ", ".join(["lightgbm", *BASELINES])
         raise ValueError(f"model_kind {config.model_kind!r} is not one of {kinds}")
@@ -95,9 +79,9 @@ def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
     names = list(features.get_feature_names_out())
     default_year = features.default_work_year_
     years = np.array([r.work_year or default_year or np.nan for r in rows], dtype=float)
-    fold, note = choose_calibration_fold(years, seed=config.seed)
+    fold = calibration_fold(years, seed=config.seed)
     copies = config.augment_copies if config.model_kind == "lightgbm" else 0
-    augmented, origin = blank_parts(train, copies, seed=config.seed + AUGMENT_SEED_OFFSET)
+    augmented, origin = blank_parts(train, copies, random_stream(config.seed, "copies"))
     rows += interpret_all(augmented.iloc[len(train) :])
     X = features.transform_interpretations(rows)
     y = np.log(train[TARGET].to_numpy(dtype=float))[origin]
@@ -107,8 +91,8 @@ def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
         names,
         categorical_features=features.categorical_features,
         monotone_increasing=features.monotone_increasing,
-        calibration=fold[origin],  # a row's copies stay on its side of the calibration split
-        calibration_note=note,
+        calibration=fold.mask[origin],  # a row's copies stay on its side of the calibration split
+        calibration_note=fold.description,
         complete=np.arange(len(origin)) < len(train),
     )
     meta = {
@@ -120,16 +104,20 @@ def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
     return SalaryModel(features, model, meta)
 
 
-def score_bundle(bundle: SalaryModel, evaluation: pd.DataFrame) -> tuple[np.ndarray, dict[str, float]]:
+def score_bundle(
+    bundle: SalaryModel, evaluation: pd.DataFrame, num_threads: int | None = None
+) -> tuple[np.ndarray, dict[str, float]]:
     """Predictions on an evaluation frame and their metrics, predicting once for both."""
-    preds = bundle.predict(evaluation)
+    preds = bundle.predict(evaluation, num_threads=num_threads)
     metrics = regression_metrics(evaluation[TARGET].to_numpy(dtype=float), preds, bundle.model.quantiles)
     return preds, metrics
 
 
-def evaluate_bundle(bundle: SalaryModel, evaluation: pd.DataFrame) -> dict[str, float]:
+def evaluate_bundle(
+    bundle: SalaryModel, evaluation: pd.DataFrame, num_threads: int | None = None
+) -> dict[str, float]:
     """Metrics of the bundle on an evaluation frame, with the shared metric names."""
-    return score_bundle(bundle, evaluation)[1]
+    return score_bundle(bundle, evaluation, num_threads)[1]
 
 
 def _log_bundle(bundle: SalaryModel) -> str:
@@ -145,28 +133,19 @@ def _log_bundle(bundle: SalaryModel) -> str:
     return str(info.model_uri)
 
 
-def register(model_uri: str, run_id: str, may_become_champion: bool = True) -> tuple[str, bool]:
-    """Register a version; it becomes champion only when there is none yet and it may serve at all."""
-    version = promote.register_version(model_uri, run_id)
-    if not may_become_champion or promote.current_version(registry.CHAMPION) is not None:
-        return version, False
-    promote.move_alias(registry.CHAMPION, version, "first registered version, no champion yet")
-    return version, True
-
-
 def train(config: TrainConfig) -> TrainResult:
     """The whole job: read, clean, split, fit, evaluate, log, register."""
     registry.configure(config.tracking_uri)
     config = with_tuned_params(config)
-    source = read_source(config.source, config.data)
-    frame, report = clean(source.frame, config.source)
+    config = replace(config, num_threads=config.threads())  # logged as the run's num_threads
+    source, frame, report = load_training_frame(config)
     split = split_frame(frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal)
     experiment_id = registry.ensure_experiment(config.experiment)
     run_name = f"{config.model_kind}-{config.source}"
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         tracking.log_inputs(config, split, source.path, report)
         backtest = fit_bundle(split.train, config)
-        preds, metrics = score_bundle(backtest, split.evaluation)
+        preds, metrics = score_bundle(backtest, split.evaluation, config.num_threads)
         # The backtest scored, the served model learns from every row, the newest included, by the same
         # procedure (a temporal split's newest year is then the calibration fold); the metrics stay
         # the backtest's, as nothing is left to score the final model on.
@@ -190,11 +169,11 @@ def train(config: TrainConfig) -> TrainResult:
         mlflow.set_tag("metrics_from", bundle.metadata["metrics_from"])
         tracking.log_evaluation(split.evaluation, preds, bundle.model.quantiles, backtest)
         model_uri = _log_bundle(bundle)
-        version, champion = (
-            register(model_uri, run.info.run_id, config.model_kind == "lightgbm")
-            if config.register
-            else (None, False)
-        )
+        version: str | None = None
+        champion = False
+        if config.register:  # a baseline is registered for comparison but never becomes champion by itself
+            first = "first registered version, no champion yet" if config.model_kind == "lightgbm" else None
+            version, champion = promote.register(model_uri, run.info.run_id, first)
     return TrainResult(
         run_id=run.info.run_id,
         model_uri=model_uri,

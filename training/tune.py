@@ -7,17 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
 import optuna
 import pandas as pd
 
 from models import registry
 from training import tuned_params
-from training.cleaning import clean
-from training.evaluate import regression_metrics
-from training.sources.base import TARGET
-from training.splits import split_frame
-from training.train import TrainConfig, fit_bundle, read_source
+from training.config import TrainConfig
+from training.splits import random_stream, split_frame
+from training.train import evaluate_bundle, fit_bundle, load_training_frame
 
 VALIDATION_SHARE = 0.2
 
@@ -52,8 +49,8 @@ def suggest(trial: optuna.Trial) -> tuple[dict[str, Any], int]:
 
 
 def inner_split(train: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A seeded validation slice of the training rows; the frozen evaluation set is never tuned on."""
-    holdout = np.random.default_rng(seed).random(len(train)) < VALIDATION_SHARE
+    """A seeded validation slice of the training rows, from its own stream; evaluation is never tuned on."""
+    holdout = random_stream(seed, "validation").random(len(train)) < VALIDATION_SHARE
     return train.loc[~holdout].reset_index(drop=True), train.loc[holdout].reset_index(drop=True)
 
 
@@ -62,11 +59,10 @@ def tune(config: TrainConfig, trials: int = 20, out: Path | None = None) -> Tune
     if trials < 1:
         raise ValueError(f"trials must be at least 1, got {trials}")
     registry.configure(config.tracking_uri)
-    source = read_source(config.source, config.data)
-    frame, _ = clean(source.frame, config.source)
+    config = replace(config, num_threads=config.threads())
+    _, frame, _ = load_training_frame(config)
     split = split_frame(frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal)
     fit_rows, valid = inner_split(split.train, config.seed)
-    y_valid = valid[TARGET].to_numpy(dtype=float)
     experiment_id = registry.ensure_experiment(config.experiment)
     base = {k: v for k, v in config.params.items() if k == "num_threads"}
 
@@ -77,7 +73,7 @@ def tune(config: TrainConfig, trials: int = 20, out: Path | None = None) -> Tune
         )
         with mlflow.start_run(experiment_id=experiment_id, run_name=f"trial-{trial.number}", nested=True):
             bundle = fit_bundle(fit_rows, trial_config)
-            metrics = regression_metrics(y_valid, bundle.predict(valid), bundle.model.quantiles)
+            metrics = evaluate_bundle(bundle, valid, config.num_threads)
             mlflow.log_params({**params, "num_boost_round": rounds, "trial": trial.number})
             mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items()})
         return metrics["mae"]

@@ -5,12 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from models import registry
-
-if TYPE_CHECKING:
-    from training.train import TrainConfig
+from training.config import TrainConfig
 
 TUNED_PARAMS_FILE = "tuned_params.json"
 

@@ -22,7 +22,7 @@ def test_demo_data_trains_registers_and_serves(mlflow_store: str, tmp_path: Path
     result = runner.invoke(cli, ["train", "--source", "demo", "--data", str(csv), "--rounds", "60"])
     assert result.exit_code == 0, result.output
     assert "now champion" in result.output
-    assert "1500 rows in" in result.output
+    assert "1500 rows read" in result.output
 
     with TestClient(create_app(Settings(reload_interval_s=0))) as client:
         response = client.post(

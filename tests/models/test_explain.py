@@ -7,11 +7,9 @@ import pickle
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import numpy as np
 import pytest
 
 from models.bundle import Estimate, SalaryModel
-from models.quantile import choose_calibration_fold
 
 RECORDS: list[dict[str, Any]] = [
     {
@@ -70,18 +68,3 @@ def test_concurrent_explanations_equal_sequential(demo_bundle: SalaryModel) -> N
 def test_a_pickled_bundle_still_explains(demo_bundle: SalaryModel) -> None:
     copy: SalaryModel = pickle.loads(pickle.dumps(demo_bundle))
     assert copy.estimate(RECORDS[0]).drivers == demo_bundle.estimate(RECORDS[0]).drivers
-
-
-def test_calibration_fold_is_the_latest_year_when_it_is_a_fair_share() -> None:
-    years = np.array([2022.0] * 700 + [2023.0] * 300)
-    fold, note = choose_calibration_fold(years)
-    assert fold.sum() == 300 and np.all(years[fold] == 2023)
-    assert "2023" in note
-
-
-def test_calibration_fold_is_a_seeded_sample_when_there_is_one_year() -> None:
-    years = np.full(1000, 2021.0)
-    fold, note = choose_calibration_fold(years, seed=3)
-    assert 100 < fold.sum() < 300
-    assert "seeded" in note
-    np.testing.assert_array_equal(fold, choose_calibration_fold(years, seed=3)[0])

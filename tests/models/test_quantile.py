@@ -5,7 +5,8 @@ from __future__ import annotations
 import lightgbm as lgb
 import numpy as np
 
-from models.quantile import QuantileModel, choose_calibration_fold
+from models.quantile import QuantileModel
+from training.splits import calibration_fold
 
 NAMES = ["years_experience", "size", "work_year"]
 
@@ -18,10 +19,11 @@ def draw(n: int, seed: int, years: tuple[float, ...] = (2022.0,)) -> tuple[np.nd
 
 
 def fit(X: np.ndarray, y: np.ndarray, **params: object) -> QuantileModel:
-    fold, note = choose_calibration_fold(X[:, 2], seed=1)
+    fold = calibration_fold(X[:, 2], seed=1)
     model = QuantileModel(params={"num_threads": 1, **params}, num_boost_round=60)
     return model.fit(
-        X, y, NAMES, monotone_increasing=["years_experience"], calibration=fold, calibration_note=note
+        X, y, NAMES, monotone_increasing=["years_experience"], calibration=fold.mask,
+        calibration_note=fold.description,
     )
 
 
@@ -52,7 +54,7 @@ def test_newest_year_fold_is_refitted_and_the_trend_carries_on() -> None:
 def test_exchangeable_fold_center_sees_every_row_and_the_residual_boosters_the_split() -> None:
     X, y = draw(3000, seed=4)
     model = fit(X, y, bagging_fraction=1.0)
-    fold, _ = choose_calibration_fold(X[:, 2], seed=1)
+    fold = calibration_fold(X[:, 2], seed=1).mask
     assert rows_seen(model.center_) == len(y)
     assert all(rows_seen(b) == int((~fold).sum()) for b in model.boosters_.values())
     assert model.shifts_[0.5] == 0.0

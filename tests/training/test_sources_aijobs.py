@@ -20,7 +20,8 @@ def test_fixture_maps_codes_to_job_record_values() -> None:
     assert result.rows_read == 6
     assert result.rejected == {"unparseable_salary": 1}
     assert result.kept_rows == [0, 1, 2, 3, 5]
-    assert result.rejected_examples["unparseable_salary"][0]["job_title"] == "Head of Data"
+    unreadable = {"row": 5, "column": "salary_in_usd", "value": "n/a"}  # row 5 of the data, after the header
+    assert result.rejected_examples["unparseable_salary"] == [unreadable]
     assert frame["experience_level"].tolist()[:4] == ["senior", "senior", "entry", "mid"]
     assert frame["employment_type"].tolist()[:4] == ["full_time", "full_time", "part_time", "contract"]
     assert frame["country"].tolist()[:4] == ["US", "US", "DE", "GB"]

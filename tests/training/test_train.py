@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
+from data_files import FIXTURES
 from mlflow.tracking import MlflowClient
+from typer.testing import CliRunner
 
 from models import registry
-from training import promote
-from training.train import TrainConfig, train
+from training import promote, tracking
+from training.cleaning import DEFAULT_MAX_REJECTED
+from training.cli import app as cli
+from training.config import TrainConfig, available_cores
+from training.train import fit_bundle, train
+
+UNREADABLE_CSV = FIXTURES / "aijobs_unreadable.csv"  # invented rows: 8 of 40 salaries are text
 
 
 def test_train_logs_registers_and_sets_champion_once(mlflow_store: str, demo_csv: Path) -> None:
@@ -52,6 +62,7 @@ def test_run_logs_what_makes_runs_comparable(mlflow_store: str, demo_csv: Path) 
     assert run.data.tags["mlflow.source.git.commit"]
     assert run.data.tags["version.lightgbm"]
     assert run.data.metrics["rows_out"] == run.data.metrics["rows_train"] + run.data.metrics["rows_eval"]
+    assert run.data.params["num_threads"] == run.data.params["lgbm_num_threads"] == "1"
     assert any(k.startswith("segment/seniority/") and k.endswith("/mae") for k in run.data.metrics)
     artifacts = {a.path for d in ("plots", "evaluation") for a in client.list_artifacts(result.run_id, d)}
     assert {
@@ -89,3 +100,84 @@ def test_a_baseline_is_registered_but_never_made_champion(mlflow_store: str, dem
     assert baseline.version == "1" and not baseline.became_champion
     model = train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1}))
     assert model.became_champion and model.version == "2"
+
+
+def test_the_seed_reaches_the_boosters_unless_params_set_lightgbms_own(demo_frame: pd.DataFrame) -> None:
+    # The demo data splits by year and calibrates on its newest year: nothing random but the
+    # boosters' bagging and feature sampling, so only LightGBM's seed can tell two seeds apart.
+    fit, new = demo_frame.iloc[:2000], demo_frame.iloc[2000:2300]
+
+    def predictions(seed: int, lightgbm_seed: int | None = None, copies: int = 2) -> np.ndarray:
+        own = {} if lightgbm_seed is None else {"seed": lightgbm_seed}
+        config = TrainConfig(
+            seed=seed, num_boost_round=30, params={"num_threads": 1, **own}, augment_copies=copies
+        )
+        bundle = fit_bundle(fit, config)
+        assert bundle.model.calibration_["refit"] == "all"  # a newest-year fold, not a seeded sample
+        logged = tracking.run_params(config, bundle, "temporal")["lgbm_seed"]
+        assert logged == str(seed if lightgbm_seed is None else lightgbm_seed)
+        return bundle.predict(new)
+
+    first = predictions(1)
+    np.testing.assert_array_equal(first, predictions(1))
+    assert np.abs(np.log(first / predictions(2))).max() > 0.01
+    # Without partial copies (whose blanking the run's seed also draws), LightGBM's own seed decides.
+    np.testing.assert_array_equal(predictions(1, 5, copies=0), predictions(2, 5, copies=0))
+    assert np.abs(np.log(predictions(1, 5) / predictions(2, 5))).max() > 0.01
+
+
+def test_a_run_accounts_for_every_row_read(mlflow_store: str) -> None:
+    config = TrainConfig(source="aijobs", data=UNREADABLE_CSV, max_rejected=0.25, num_boost_round=5,
+                         params={"num_threads": 1}, register=False)
+    result = train(config)
+    metrics = MlflowClient().get_run(result.run_id).data.metrics
+    assert metrics["rows_in"] == 40 and metrics["rows_rejected_unparseable_salary"] == 8
+    assert metrics["rows_out"] == 29 == metrics["rows_train"] + metrics["rows_eval"]
+    path = mlflow.artifacts.download_artifacts(run_id=result.run_id, artifact_path="cleaning_report.json")
+    logged = json.loads(Path(path).read_text())
+    counted = {r["reason"]: r["rows"] for r in logged["reasons"]}
+    assert counted == {"unparseable_salary": 8, "missing_salary": 1, "salary_below_floor": 1,
+                       "part_time_not_annualised": 1}
+    assert logged["rows_in"] == sum(counted.values()) + logged["rows_out"]
+
+
+def test_cli_refuses_unreadable_data_with_exit_2_and_registers_nothing(mlflow_store: str) -> None:
+    out = CliRunner().invoke(cli, ["train", "--source", "aijobs", "--data", str(UNREADABLE_CSV)])
+    assert out.exit_code == 2, out.output
+    assert "40 rows read, 29 rows out" in out.output  # the report is printed before the refusal
+    assert "8 of 40 rows read (20.0%)" in out.output and "salary_in_usd='$100k'" in out.output
+    client = MlflowClient()
+    assert client.search_registered_models() == []
+    assert all(not client.search_runs([e.experiment_id]) for e in client.search_experiments())
+
+
+def test_cli_says_every_salary_is_unreadable(mlflow_store: str, tmp_path: Path) -> None:
+    path = tmp_path / "salaries.csv"
+    pd.read_csv(UNREADABLE_CSV, dtype=str).assign(salary_in_usd="competitive").to_csv(path, index=False)
+    out = CliRunner().invoke(cli, ["train", "--source", "aijobs", "--data", str(path), "--max-rejected", "1"])
+    assert out.exit_code == 2
+    assert "every salary_in_usd value is unusable" in out.output and "empty side" not in out.output
+
+
+def test_cli_max_rejected_default_is_the_library_default() -> None:
+    out = CliRunner().invoke(cli, ["train", "--help"], terminal_width=200)
+    assert f"default: {DEFAULT_MAX_REJECTED}" in out.output
+
+
+def test_lightgbm_threads_default_to_the_cores_this_process_may_use() -> None:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert available_cores() == cores
+    assert TrainConfig().lightgbm_params()["num_threads"] == cores
+    assert TrainConfig(num_threads=3).lightgbm_params()["num_threads"] == 3
+    assert TrainConfig(num_threads=3, params={"num_threads": 1}).lightgbm_params()["num_threads"] == 1
+
+
+def test_salary_makes_openmp_threads_wait_passively_unless_told_otherwise(
+    mlflow_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert CliRunner().invoke(cli, ["train", "--source", "nope"]).exit_code == 2
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"  # spinning threads stall on a busy machine
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    CliRunner().invoke(cli, ["train", "--source", "nope"])
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"

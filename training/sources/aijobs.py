@@ -47,9 +47,9 @@ class AijobsSource(Source):
         require_columns(raw.columns, EXPECTED, self.name)
         rejections = Rejections(raw)
         salary = to_number(raw["salary_in_usd"])
-        rejections.reject("unparseable_salary", salary.isna() & raw["salary_in_usd"].notna())
+        rejections.reject("unparseable_salary", salary.isna() & raw["salary_in_usd"].notna(), "salary_in_usd")
         year = to_number(raw["work_year"])
-        rejections.reject("unparseable_work_year", year.isna() | (year < 1990) | (year > 2100))
+        rejections.reject("unparseable_work_year", year.isna() | (year < 1990) | (year > 2100), "work_year")
         out = pd.DataFrame(
             {
                 "title": raw["job_title"],

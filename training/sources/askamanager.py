@@ -97,10 +97,10 @@ class AskAManagerSource(Source):
         rejections = Rejections(raw)
         year = pd.to_datetime(raw[cols["timestamp"]], errors="coerce", format="mixed").dt.year
         salary = to_number(raw[cols["salary"]])
-        rejections.reject("unparseable_salary", salary.isna() & raw[cols["salary"]].notna())
+        rejections.reject("unparseable_salary", salary.isna() & raw[cols["salary"]].notna(), cols["salary"])
         codes = _currency_codes(raw, cols)
         rate = usd_per_unit(codes.fillna("?"), year.fillna(2021))
-        rejections.reject("unknown_currency", rate.isna().to_numpy())
+        rejections.reject("unknown_currency", rate.isna().to_numpy(), cols["currency"])
         out = pd.DataFrame(
             {
                 "title": raw[cols["title"]],

@@ -51,7 +51,8 @@ class H1BSource(Source):
         require_columns(raw.columns, REQUIRED, self.name)
         rejections = Rejections(raw)
         if "CASE_NUMBER" in raw:
-            rejections.reject("duplicate_case_number", raw["CASE_NUMBER"].duplicated().to_numpy())
+            repeats = raw["CASE_NUMBER"].duplicated().to_numpy()
+            rejections.reject("duplicate_case_number", repeats, "CASE_NUMBER")
         notes: list[str] = []
         if all(c in raw for c in OFFERED):
             low = annualise(to_number(raw["WAGE_RATE_OF_PAY_FROM"]), raw["WAGE_UNIT_OF_PAY"])
@@ -65,7 +66,7 @@ class H1BSource(Source):
             unit = _first(raw, "PW_UNIT_OF_PAY", "PW_UNIT").fillna("Year")
             salary, source_col = annualise(wage, unit), "PREVAILING_WAGE"
             notes.append(PREVAILING_NOTE)
-        rejections.reject("unparseable_salary", salary.isna() & raw[source_col].notna())
+        rejections.reject("unparseable_salary", salary.isna() & raw[source_col].notna(), source_col)
         year = to_number(_first(raw, "YEAR"))
         if year.isna().all():
             decided = _first(raw, "DECISION_DATE", "RECEIVED_DATE", "CASE_SUBMITTED")

@@ -62,7 +62,7 @@ def _glassdoor(raw: pd.DataFrame, rejections: Rejections) -> tuple[pd.DataFrame,
     hourly = estimate.astype("string").str.contains("per hour", case=False).fillna(False)
     scale = np.where(hourly, HOURS_PER_YEAR, 1)
     lo, hi = lo * scale, hi * scale
-    rejections.reject("unparseable_salary", estimate.notna() & (lo.isna() | hi.isna()))
+    rejections.reject("unparseable_salary", estimate.notna() & (lo.isna() | hi.isna()), "Salary Estimate")
     out = pd.DataFrame(
         {
             "title": raw["Job Title"],
@@ -95,12 +95,12 @@ def _linkedin(raw: pd.DataFrame, rejections: Rejections) -> tuple[pd.DataFrame, 
     has_pay = raw[[c for c in ("min_salary", "max_salary", "med_salary") if c in raw]].notna().any(
         axis=1
     )
-    rejections.reject("unknown_pay_period", has_pay & mid.isna())
+    rejections.reject("unknown_pay_period", has_pay & mid.isna(), "pay_period")
     listed = to_number(raw.get("listed_time", pd.Series(np.nan, index=raw.index)))
     year = pd.to_datetime(listed, unit="ms", errors="coerce").dt.year.astype(float)
     currency = raw.get("currency", pd.Series("USD", index=raw.index)).fillna("USD")
     rate = usd_per_unit(normalize_currencies(currency).fillna("?"), year)
-    rejections.reject("unknown_currency", rate.isna().to_numpy())
+    rejections.reject("unknown_currency", rate.isna().to_numpy(), "currency")
     out = pd.DataFrame(
         {
             "title": raw["title"],
@@ -126,7 +126,8 @@ def _linkedin(raw: pd.DataFrame, rejections: Rejections) -> tuple[pd.DataFrame, 
 
 def _adzuna(raw: pd.DataFrame, rejections: Rejections) -> tuple[pd.DataFrame, list[str]]:
     salary = to_number(raw["SalaryNormalized"])
-    rejections.reject("unparseable_salary", salary.isna() & raw["SalaryNormalized"].notna())
+    unreadable = salary.isna() & raw["SalaryNormalized"].notna()
+    rejections.reject("unparseable_salary", unreadable, "SalaryNormalized")
     rate = usd_per_unit(pd.Series(ADZUNA_CURRENCY, index=raw.index), ADZUNA_YEAR)
     out = pd.DataFrame(
         {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,18 @@ from training.sources.base import SourceFrame, conform
 
 EXAMPLES_PER_REASON = 3
 EXAMPLE_TEXT_CHARS = 120
+# Why an adapter rejects a row. The unreadable ones (a value that is there but cannot be read) count
+# toward `salary train --max-rejected`; a repeat filing is a legitimate drop, not a broken file.
+REASONS = {
+    "unparseable_salary": "the salary is there but is not a number (e.g. '$100k', 'competitive')",
+    "unparseable_work_year": "the work year is not a year between 1990 and 2100",
+    "unknown_currency": "a currency with no rate in training/currency_rates.csv",
+    "unknown_pay_period": "pay without a pay period we can annualise",
+    "duplicate_case_number": "a repeat of an earlier filing's case number",
+}
+UNREADABLE = frozenset(
+    ("unparseable_salary", "unparseable_work_year", "unknown_currency", "unknown_pay_period")
+)
 HOURS_PER_YEAR = 2080  # 40 hours x 52 weeks, the usual full-time annualisation
 PERIODS_PER_YEAR = {
     "hourly": HOURS_PER_YEAR, "hour": HOURS_PER_YEAR, "daily": 260, "day": 260,
@@ -66,13 +77,33 @@ def annualise(amount: pd.Series, period: pd.Series) -> pd.Series:
     return amount * pd.to_numeric(factor, errors="coerce")
 
 
-def _example(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in row.items():
-        if isinstance(value, str) and len(value) > EXAMPLE_TEXT_CHARS:
-            value = value[:EXAMPLE_TEXT_CHARS] + "..."
-        out[str(key)[:60]] = value
-    return out
+def _shown(value: Any) -> Any:
+    """A value as JSON shows it: numbers and text (cut short), None for missing."""
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, str) and len(value) > EXAMPLE_TEXT_CHARS:
+        return value[:EXAMPLE_TEXT_CHARS] + "..."
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return _shown(str(value))
+
+
+def value_examples(
+    frame: pd.DataFrame, mask: pd.Series, column: str | None, context: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The first few masked rows as {row, column, value} (row: 1-based data row of the file) + context."""
+    picked = frame.loc[mask].head(EXAMPLES_PER_REASON)
+    examples = []
+    for index, row in zip(picked.index, picked.to_dict("records"), strict=True):
+        number = int(index) + 1 if isinstance(index, int | np.integer) else str(index)
+        example: dict[str, Any] = {"row": number, "column": column}
+        example["value"] = _shown(row[column]) if column is not None and column in row else None
+        shown = {c: _shown(row[c]) for c in context if c in row and c != column}
+        example.update({c: v for c, v in shown.items() if v is not None})
+        examples.append(example)
+    return examples
 
 
 class Rejections:
@@ -84,16 +115,17 @@ class Rejections:
         self.counts: dict[str, int] = {}
         self.examples: dict[str, list[dict[str, Any]]] = {}
 
-    def reject(self, reason: str, mask: pd.Series | np.ndarray) -> None:
-        """Mark rows where `mask` holds (and not already rejected) as rejected for `reason`."""
+    def reject(self, reason: str, mask: pd.Series | np.ndarray, column: str) -> None:
+        """Mark rows where `mask` holds (and not already rejected) as rejected for `reason`.
+
+        `column` is the file's column whose value could not be used; the examples show it.
+        """
         mask = pd.Series(np.asarray(mask, dtype=bool), index=self.raw.index) & self.keep
         count = int(mask.sum())
         if not count:
             return
         self.counts[reason] = self.counts.get(reason, 0) + count
-        sample = self.raw.loc[mask].head(EXAMPLES_PER_REASON)
-        records = json.loads(sample.to_json(orient="records", default_handler=str))
-        self.examples.setdefault(reason, []).extend(_example(r) for r in records)
+        self.examples.setdefault(reason, []).extend(value_examples(self.raw, mask, column))
         self.keep &= ~mask
 
 

@@ -118,7 +118,7 @@ class StackOverflowSource(Source):
             )
         rejections = Rejections(raw)
         salary = to_number(raw[salary_col])
-        rejections.reject("unparseable_salary", salary.isna() & raw[salary_col].notna())
+        rejections.reject("unparseable_salary", salary.isna() & raw[salary_col].notna(), salary_col)
         years = pd.Series(np.nan, index=raw.index)
         for col in ("WorkExp", "YearsCodePro"):  # YearsCodePro (99.8% answered) wins
             if col in raw:
