@@ -68,10 +68,7 @@ def drivers(
                 unstated += float(value)
             else:
                 grouped[factor] = grouped.get(factor, 0.0) + float(value)
-    effects = [
-        {"factor": factor, "effect_pct": math.expm1(log_effect) * 100.0}
-        for factor, log_effect in grouped.items()
-        if log_effect != 0.0
-    ]
-    effects.sort(key=lambda d: -abs(d["effect_pct"]))  # as shown: -3.7% after +3.8% from ±0.037 log
+    pct = {factor: math.expm1(log_effect) * 100.0 for factor, log_effect in grouped.items() if log_effect}
+    ordered = sorted(pct.items(), key=lambda kv: -abs(kv[1]))  # as shown: -3.7% comes after +3.8%
+    effects: list[dict[str, Any]] = [{"factor": factor, "effect_pct": value} for factor, value in ordered]
     return effects, unstated
