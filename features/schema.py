@@ -62,8 +62,11 @@ def normalize_company_size(value: str) -> str:
 class JobRecord(BaseModel):
     """A job as a client, an adapter or a posting describes it; every field is optional."""
 
+    # Strict types: a boolean or a string where a number belongs is a client bug, not a number (only
+    # record_from_mapping, for loose rows of a DataFrame, converts). Integers may be written 2024.0.
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         str_strip_whitespace=True,
         json_schema_extra={"examples": [EXAMPLE_RECORD]},
     )
@@ -145,6 +148,12 @@ class JobRecord(BaseModel):
         description="Year the salary applies to; defaults to the model's latest year.",
     )
 
+    @field_validator("company_employees", "work_year", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        """JSON Schema counts 2024.0 as an integer, so strict mode must not refuse it."""
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
     @field_validator("experience_level")
     @classmethod
     def _experience_level(cls, value: str | None) -> str | None:
@@ -182,4 +191,4 @@ def record_from_mapping(row: dict[str, Any]) -> JobRecord:
         if value is None or (isinstance(value, float) and value != value):
             continue
         clean[name] = value
-    return JobRecord.model_validate(clean)
+    return JobRecord.model_validate(clean, strict=False)

@@ -6,6 +6,11 @@ CPU cache between requests. Here all trees share a few contiguous arrays and a n
 one call. Each split follows LightGBM's own decision rules (missing values, zero, categorical bitsets),
 and the trees are summed in LightGBM's order, so the results are the same numbers (tests compare them).
 Batches still go through `Booster.predict`, which is multi-threaded and faster per row.
+
+It implements plain constant-leaf trees with an identity output, one output per iteration. `pack` reads
+LightGBM's model text and refuses, with the reason, anything else it finds there (linear trees,
+objectives with a link function, several classes, averaged random-forest output, header lines or tree
+fields it does not know), so a caller never gets silently wrong numbers and can use `Booster.predict`.
 """
 
 from __future__ import annotations
@@ -37,6 +42,50 @@ NODE = np.dtype(
 )  # 16 bytes, four nodes per cache line: a request reads thousands of nodes spread over a megabyte
 MAX_TREE_NODES = np.iinfo(np.int16).max
 MAX_FEATURES = np.iinfo(np.uint16).max
+# Objectives whose prediction is the raw sum of the trees (no sigmoid, exp, softmax or square).
+IDENTITY_OBJECTIVES = frozenset({"regression", "regression_l1", "huber", "fair", "quantile", "mape"})
+# Header lines of LightGBM's model text that do not change a prediction from a numpy row.
+HEADER_KEYS = frozenset(
+    {
+        "version",
+        "num_class",
+        "num_tree_per_iteration",
+        "label_index",
+        "max_feature_idx",
+        "objective",
+        "feature_names",
+        "feature_infos",
+        "monotone_constraints",
+        "tree_sizes",
+    }
+)
+# Fields of a `Tree=` block the walk reads or that do not change a prediction (counts, gains, weights).
+TREE_KEYS = frozenset(
+    {
+        "num_leaves",
+        "num_cat",
+        "split_feature",
+        "split_gain",
+        "threshold",
+        "decision_type",
+        "left_child",
+        "right_child",
+        "leaf_value",
+        "leaf_weight",
+        "leaf_count",
+        "internal_value",
+        "internal_weight",
+        "internal_count",
+        "cat_boundaries",
+        "cat_threshold",
+        "is_linear",
+        "shrinkage",
+    }
+)
+
+
+class UnsupportedModel(ValueError):
+    """A booster uses something the packed walk does not implement; `Booster.predict` must answer."""
 
 
 @dataclass(frozen=True)
@@ -117,15 +166,46 @@ def _numbers(line: str, kind: type) -> list[Any]:
 
 
 def _trees(booster: lgb.Booster) -> list[dict[str, str]]:
-    """The `Tree=k` blocks of LightGBM's text model format, as key=value dictionaries."""
+    """The `Tree=k` blocks of LightGBM's text model format as key=value dictionaries, once checked."""
     text = booster.model_to_string()
-    body = text.split("end of trees")[0]
-    blocks = body.split("\nTree=")[1:]
+    header, *blocks = text.split("end of trees")[0].split("\nTree=")
+    _check_header(header.splitlines()[1:])  # the first line is the format name, "tree"
     out = []
     for block in blocks:
-        fields = dict(line.split("=", 1) for line in block.splitlines()[1:] if "=" in line)
+        lines = block.splitlines()
+        fields = dict(line.split("=", 1) for line in lines[1:] if "=" in line)
+        _check_tree(f"tree {lines[0]}", fields, [line for line in lines[1:] if line and "=" not in line])
         out.append(fields)
     return out
+
+
+def _check_header(lines: list[str]) -> None:
+    """Refuse a model whose header asks for anything but the raw sum of one output's trees."""
+    fields = dict(line.split("=", 1) for line in lines if "=" in line)
+    flags = [line for line in lines if line and "=" not in line]
+    if flags:  # e.g. average_output: random-forest boosting averages the trees instead of summing
+        raise UnsupportedModel(f"model header line(s) {flags} not implemented (average_output: boosting=rf)")
+    unknown = sorted(set(fields) - HEADER_KEYS)
+    if unknown:
+        raise UnsupportedModel(f"model header field(s) {unknown} not implemented")
+    for key in ("num_class", "num_tree_per_iteration"):
+        if int(fields.get(key, "1")) != 1:
+            raise UnsupportedModel(f"{key}={fields[key]}: only single-output boosters can be packed")
+    objective = fields.get("objective", "").split(" ")
+    if objective[0] and (objective[0] not in IDENTITY_OBJECTIVES or "sqrt" in objective[1:]):
+        raise UnsupportedModel(
+            f"objective {' '.join(objective)!r} transforms the raw score (a link function or reg_sqrt); "
+            f"only {sorted(IDENTITY_OBJECTIVES)} can be packed"
+        )
+
+
+def _check_tree(name: str, fields: dict[str, str], flags: list[str]) -> None:
+    """Refuse a tree with linear leaves or with fields the walk does not know."""
+    if fields.get("is_linear", "0") != "0":
+        raise UnsupportedModel(f"{name} is a linear tree (linear_tree=true): leaves hold linear models")
+    unknown = sorted(set(fields) - TREE_KEYS) + flags
+    if unknown:
+        raise UnsupportedModel(f"{name} has field(s) {unknown} not implemented")
 
 
 def _preorder(left: list[int], right: list[int]) -> list[int]:
@@ -141,9 +221,12 @@ def _preorder(left: list[int], right: list[int]) -> list[int]:
 
 
 def pack(boosters: Sequence[tuple[lgb.Booster, Sequence[int] | None]], n_features: int) -> Forest:
-    """Pack boosters (each with the full-row column of each of its features, or None if the same)."""
+    """Pack boosters (each with the full-row column of each of its features, or None if the same).
+
+    Raises UnsupportedModel, saying why, for any booster the walk would not reproduce exactly.
+    """
     if n_features > MAX_FEATURES:
-        raise ValueError(f"at most {MAX_FEATURES} features can be packed, got {n_features}")
+        raise UnsupportedModel(f"at most {MAX_FEATURES} features can be packed, got {n_features}")
     roots: list[int] = []
     first_leaf: list[int] = []
     outputs: list[int] = []
@@ -153,7 +236,7 @@ def pack(boosters: Sequence[tuple[lgb.Booster, Sequence[int] | None]], n_feature
     leaf_value: list[float] = []
     for output, (booster, columns) in enumerate(boosters):
         if booster.num_model_per_iteration() != 1:
-            raise ValueError("only single-output boosters (regression, quantile) can be packed")
+            raise UnsupportedModel("only single-output boosters (regression, quantile) can be packed")
         for tree in _trees(booster):
             node0, leaf0 = len(records), len(leaf_value)
             leaf_value.extend(_numbers(tree["leaf_value"], float))
@@ -168,7 +251,9 @@ def pack(boosters: Sequence[tuple[lgb.Booster, Sequence[int] | None]], n_feature
             types = _numbers(tree["decision_type"], int)
             left, right = _numbers(tree["left_child"], int), _numbers(tree["right_child"], int)
             if len(left) > MAX_TREE_NODES:
-                raise ValueError(f"trees of at most {MAX_TREE_NODES} splits can be packed, got {len(left)}")
+                raise UnsupportedModel(
+                    f"trees of at most {MAX_TREE_NODES} splits can be packed, got {len(left)}"
+                )
             bounds = _numbers(tree.get("cat_boundaries", ""), int)
             base = len(cat_bits)
             cat_bits.extend(_numbers(tree.get("cat_threshold", ""), int))

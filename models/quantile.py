@@ -15,6 +15,7 @@ Every quantile is therefore the monotone center plus terms that do not depend on
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -298,17 +299,27 @@ class QuantileModel:
         return np.column_stack(cols)
 
     def _raw_log_row(self, X: np.ndarray) -> np.ndarray:
-        values = self._forest().predict_row(X[0])  # center, then one residual per quantile
+        forest = self._forest()
+        if forest is None:  # boosters the packed walk refused: LightGBM's own predict, one thread
+            base = self._trend(X) + self.center_.predict(X, num_threads=1)
+            Xr = X[:, self.residual_columns_]
+            residuals = [self.boosters_[q].predict(Xr, num_threads=1) for q in self.quantiles]
+            return base[:, None] + np.column_stack(residuals)
+        values = forest.predict_row(X[0])  # center, then one residual per quantile
         return (self._trend(X)[0] + values[0] + values[1:])[None, :]
 
-    def _forest(self) -> Forest:
-        """All boosters packed for one-row prediction; built on first use, never pickled."""
-        forest = self.__dict__.get("_packed")
-        if forest is None:
+    def _forest(self) -> Forest | None:
+        """All boosters packed for one-row prediction, or None where the packer refuses them (not pickled)."""
+        if "_packed" not in self.__dict__:
             residuals = [(self.boosters_[q], self.residual_columns_) for q in self.quantiles]
-            boosters = [(self.center_, None), *residuals]
-            forest = self.__dict__.setdefault("_packed", pack(boosters, len(self.feature_names_)))
-        return forest
+            forest: Forest | None = None
+            try:
+                forest = pack([(self.center_, None), *residuals], len(self.feature_names_))
+            except ValueError as exc:
+                logging.getLogger(__name__).warning("one-row predictions use Booster.predict: %s", exc)
+            self.__dict__.setdefault("_packed", forest)
+        packed: Forest | None = self.__dict__["_packed"]
+        return packed
 
     def _contrib_predictors(self) -> tuple[RowContributions, RowContributions]:
         """LightGBM's single-row contributions for the center and the P50 residual; not pickled."""

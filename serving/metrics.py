@@ -1,7 +1,12 @@
-"""Prometheus metrics on a per-app registry, so several apps in one process never share counters."""
+"""Prometheus metrics on a per-app registry, so several apps in one process never share counters.
+
+The middleware that counts requests also writes the access log when it is on: one line per request with
+the path but never its query string, so a key sent as `?api_key=...` (and refused) is not logged.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
@@ -13,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own switch to its multiprocess mode
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+access_log = logging.getLogger("serving.access")
 
 
 class Metrics:
@@ -81,9 +87,10 @@ class Metrics:
 class MetricsMiddleware:
     """Counts and times every HTTP request, labelled by route template to keep label cardinality bounded."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, log_requests: bool = False) -> None:
         self.app = app
         self.metrics = metrics
+        self.log_requests = log_requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,4 +111,16 @@ class MetricsMiddleware:
             route = getattr(scope.get("route"), "path", "unmatched")
             # Clients choose the method: any other token would be a new label (and series) forever.
             method = scope["method"] if scope["method"] in METHODS else "other"
-            self.metrics.observe_request(route, method, status, time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            self.metrics.observe_request(route, method, status, seconds)
+            if self.log_requests:
+                client = scope.get("client")
+                access_log.info(
+                    '%s "%s %s HTTP/%s" %d %.1f ms',
+                    f"{client[0]}:{client[1]}" if client else "-",
+                    method,
+                    scope["path"],  # ASGI keeps the query string apart, in scope["query_string"]
+                    scope.get("http_version", "1.1"),
+                    status,
+                    seconds * 1000,
+                )

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Any
-from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import TypeAdapter, ValidationError
+from fastapi import APIRouter, Body, HTTPException, Query, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from features.population import Population
 from features.schema import EXAMPLE_RECORD, JobRecord
 from models.bundle import Estimate
+from serving.bodies import JSONBodyRoute
+from serving.deps import HolderDep, MetricsDep, ModelDep, SettingsDep
 from serving.errors import field_errors, too_many
 from serving.loader import LoadedModel
-from serving.metrics import Metrics
 from serving.schemas import (
     BatchItem,
     BatchRequest,
@@ -32,13 +31,17 @@ from serving.schemas import (
     TrainingSummary,
     ValidationProblem,
 )
-from serving.settings import Settings
-from serving.state import ModelHolder
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "API keys are configured and X-API-Key is missing or wrong."},
     413: {"model": Problem, "description": "The request body is larger than max_body_bytes."},
-    422: {"model": ValidationProblem, "description": "Refused input; `loc` names the field."},
+    422: {
+        "model": ValidationProblem,
+        "description": "Refused input; `loc` names the field, or `['body', ...]` when the body itself is "
+        "unreadable: not JSON, not UTF-8 (e.g. gzip), nested too deeply, an integer of more than 4,300 "
+        "digits, or sent without `Content-Type: application/json`. Types are strict: a boolean or a "
+        "string is never a number (integers may be written 2024.0).",
+    },
     503: {"model": Problem, "description": "No model loaded yet; see /readyz."},
 }
 
@@ -53,39 +56,19 @@ RECORD_EXAMPLES: dict[str, Any] = {
     },
 }
 
-_BOOLEAN = TypeAdapter(bool)
-
-api = APIRouter(prefix="/v1", responses=REFUSALS)
+api = APIRouter(prefix="/v1", responses=REFUSALS, route_class=JSONBodyRoute)
 ops = APIRouter(tags=["operations"])
 
-
-async def get_holder(request: Request) -> ModelHolder:
-    """The app's model holder, set up by the factory."""
-    holder: ModelHolder = request.app.state.holder
-    return holder
-
-
-async def get_model(request: Request) -> LoadedModel:
-    """The serving model as a dependency (see current_model)."""
-    return current_model(request)
-
-
-async def get_settings(request: Request) -> Settings:
-    """The settings the app was built with."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def get_metrics(request: Request) -> Metrics:
-    """The app's own metrics registry."""
-    metrics: Metrics = request.app.state.metrics
-    return metrics
-
-
-ModelDep = Annotated[LoadedModel, Depends(get_model)]
-HolderDep = Annotated[ModelHolder, Depends(get_holder)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+RecordBody = Annotated[JobRecord, Body(openapi_examples=RECORD_EXAMPLES)]
+ExplainOne = Annotated[bool, Query(description="Compute `drivers`; false skips them (most of the CPU).")]
+ExplainBatch = Annotated[
+    bool,
+    Query(
+        description="Compute `drivers` for every record, for at most max_explain_batch records. Off by "
+        "default: drivers cost several times the estimate itself, and a big explained batch would hold "
+        "up every other request."
+    ),
+]
 
 
 def to_response(estimate: Estimate, record: JobRecord, ref: ModelRef) -> EstimateResponse:
@@ -127,94 +110,34 @@ def estimate_all(
         return out
 
 
-def parse_record(body: bytes) -> JobRecord:
-    """The body as a JobRecord, parsed and validated in one pass; a refusal is FastAPI's 422 with `body`."""
-    try:
-        return JobRecord.model_validate_json(body)
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
-
-
-def query_flag(request: Request, name: str, default: bool) -> bool:
-    """A boolean query parameter read as FastAPI would ('false', '0', 'no'...), 422 naming it if not one."""
-    # Read as Starlette's QueryParams would (latin-1, blanks kept, last value wins) without building
-    # one, which cost about 3% of a request's CPU.
-    query: bytes = request.scope["query_string"]
-    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True) if query else []
-    values = [value for key, value in pairs if key == name]
-    if not values:
-        return default
-    raw = values[-1]
-    try:
-        return _BOOLEAN.validate_python(raw)
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("query", name)} for e in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
-
-
 def inline(record: JobRecord, explain: bool, max_text_chars: int) -> bool:
     """Whether to answer on the loop: no drivers and short text cost about a thread hop (RESULTS.md)."""
     return not explain and len(record.description or "") <= max_text_chars
 
 
-def current_model(request: Request) -> LoadedModel:
-    """The serving model, taken once so a reload mid-request cannot mix two models; 503 while none."""
-    model: LoadedModel | None = request.app.state.holder.current
-    if model is None:
-        raise HTTPException(status_code=503, detail="no model loaded yet; see /readyz")
-    return model
-
-
 @api.post(
-    "/estimates",
-    response_model=EstimateResponse,
-    tags=["estimates"],
-    summary="Salary range for one job",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"$ref": "#/components/schemas/JobRecord"},
-                    "examples": RECORD_EXAMPLES,
-                }
-            },
-        },
-        "parameters": [
-            {
-                "name": "explain",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "boolean", "default": True},
-                "description": "Compute `drivers`; false skips them (most of the CPU).",
-            }
-        ],
-    },
+    "/estimates", response_model=EstimateResponse, tags=["estimates"], summary="Salary range for one job"
 )
-async def create_estimate(request: Request) -> Response:
-    """P10-P90 in USD per year, what drove P50, how the input was read and what could not be.
+async def create_estimate(
+    record: RecordBody,
+    model: ModelDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    explain: ExplainOne = True,
+) -> EstimateResponse:
+    """P10-P90 in USD per year, what drove P50, how the input was read and what could not be."""
 
-    The body is read and validated by pydantic-core straight from bytes, and the answer is serialised
-    the same way: FastAPI's generic body and response handling cost more than the estimate itself.
-    """
-    explain = query_flag(request, "explain", default=True)
-    record = parse_record(await request.body())
-    model = current_model(request)
-    metrics: Metrics = request.app.state.metrics
-
-    def answer() -> bytes:
+    def answer() -> EstimateResponse:
         try:
             estimate = model.bundle.estimate(record, num_threads=1, explain=explain)
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         metrics.count_estimates(model.version or "local")
-        return to_response(estimate, record, model_ref(model)).model_dump_json().encode()
+        return to_response(estimate, record, model_ref(model))
 
-    settings: Settings = request.app.state.settings
     if inline(record, explain, settings.inline_text_chars):
-        return Response(answer(), media_type="application/json")
-    return Response(await run_in_threadpool(answer), media_type="application/json")
+        return answer()
+    return await run_in_threadpool(answer)
 
 
 @api.post(
@@ -228,17 +151,13 @@ def create_estimates(
     model: ModelDep,
     settings: SettingsDep,
     metrics: MetricsDep,
-    explain: Annotated[
-        bool,
-        Query(
-            description="Compute `drivers` for every record. Off by default: drivers cost several times "
-            "the estimate itself, and a big explained batch would hold up every other request."
-        ),
-    ] = False,
+    explain: ExplainBatch = False,
 ) -> BatchResponse:
     """One entry per record in order; a refused record gets its own errors and does not fail the batch."""
     if len(body.records) > settings.max_batch:
         raise too_many("records", settings.max_batch, len(body.records))
+    if explain and len(body.records) > settings.max_explain_batch:
+        raise too_many("records", settings.max_explain_batch, len(body.records), "with explain=true, ")
     results: list[BatchItem | None] = [None] * len(body.records)
     good: list[tuple[int, JobRecord]] = []
     for index, raw in enumerate(body.records):

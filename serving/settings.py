@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     max_batch: int = Field(
         1000, ge=1, le=100_000, description="Largest batch accepted by /v1/estimates/batch."
     )
+    max_explain_batch: int = Field(
+        100,
+        ge=0,
+        le=100_000,
+        description="Largest batch that may ask for drivers (explain=true): drivers cost several times "
+        "the estimate, and one big explained batch held up every other request for seconds.",
+    )
     inline_text_chars: int = Field(
         2_000,
         ge=-1,
@@ -43,4 +50,7 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS; empty = none."
+    )
+    access_log: bool = Field(
+        False, description="Log a line per request: client, method, path without its query, status, time."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import pickle
 import threading
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from features.pipeline import interpret_all
+from models import forest
 from models.bundle import SalaryModel
 from models.forest import pack
 from models.quantile import QuantileModel
@@ -132,3 +134,68 @@ def test_deep_trees_and_wide_rows_are_packed_or_refused() -> None:
     np.testing.assert_array_equal(got[:, 0], booster.predict(X[:500]))
     with pytest.raises(ValueError, match="features"):
         pack([(booster, None)], 70_000)
+
+
+@pytest.fixture(scope="module")
+def small_model() -> tuple[QuantileModel, np.ndarray]:
+    """A few-round quantile model on four synthetic columns, and its training rows."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(600, 4))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y_log = 11.0 + 0.3 * np.nan_to_num(X[:, 0]) + rng.normal(scale=0.2, size=600)
+    model = QuantileModel(num_boost_round=8, params={"num_threads": 1, "min_data_in_leaf": 20})
+    return model.fit(X, y_log, ["a", "b", "c", "d"]), X
+
+
+POSITIVE, BINARY = "positive", "binary"
+REFUSED = [
+    ({"objective": "regression", "linear_tree": True}, POSITIVE, "linear tree"),
+    ({"objective": "gamma"}, POSITIVE, "objective 'gamma'"),
+    ({"objective": "poisson"}, POSITIVE, "objective 'poisson'"),
+    ({"objective": "tweedie"}, POSITIVE, "objective 'tweedie"),
+    ({"objective": "binary"}, BINARY, "objective 'binary"),
+    ({"objective": "cross_entropy"}, BINARY, "objective 'cross_entropy"),
+    ({"objective": "regression", "reg_sqrt": True}, POSITIVE, "sqrt"),
+    ({"boosting": "rf", "bagging_fraction": 0.5, "bagging_freq": 1}, POSITIVE, "average_output"),
+]
+
+
+def _label(X: np.ndarray, kind: str) -> np.ndarray:
+    signal = np.nan_to_num(X[:, 0])
+    return (signal > 0).astype(float) if kind == BINARY else np.exp(signal) + 1.0
+
+
+@pytest.mark.parametrize(("params", "label", "reason"), REFUSED, ids=[r[2] for r in REFUSED])
+def test_models_the_walk_does_not_implement_are_refused_and_predicted_by_lightgbm(
+    small_model: tuple[QuantileModel, np.ndarray], params: dict[str, object], label: str, reason: str
+) -> None:
+    fitted, X = small_model
+    booster = lgb.train({"verbose": -1, "num_threads": 1, **params}, lgb.Dataset(X, _label(X, label)), 5)
+    with pytest.raises(ValueError, match=reason):
+        pack([(booster, None)], X.shape[1])
+    model = copy.copy(fitted)
+    model.center_ = booster  # the same slot a tuned or configured center objective would fill
+    model._packed_reset()
+    assert model._forest() is None
+    rows = np.vstack([model.predict(X[i : i + 1]) for i in range(60)])
+    np.testing.assert_array_equal(rows, model.predict(X[:60]))  # the batch path is Booster.predict
+
+
+@pytest.mark.parametrize("objective", ["multiclass", "multiclassova"])
+def test_several_classes_are_refused(small_model: tuple[QuantileModel, np.ndarray], objective: str) -> None:
+    _, X = small_model
+    classes = np.digitize(np.nan_to_num(X[:, 0]), [-0.5, 0.5]).astype(float)
+    params = {"objective": objective, "num_class": 3, "verbose": -1, "num_threads": 1}
+    booster = lgb.train(params, lgb.Dataset(X, classes), 3)
+    with pytest.raises(ValueError, match="single-output"):
+        pack([(booster, None)], X.shape[1])
+
+
+def test_header_lines_and_tree_fields_it_does_not_know_are_refused() -> None:
+    with pytest.raises(ValueError, match="future_option"):
+        forest._check_header(["version=v4", "objective=regression", "future_option=1"])
+    with pytest.raises(ValueError, match="average_output"):
+        forest._check_header(["version=v4", "objective=regression", "average_output"])
+    with pytest.raises(ValueError, match="future_field"):
+        forest._check_tree("tree 0", {"num_leaves": "2", "future_field": "1"}, [])
+

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import sys
 import threading
@@ -237,6 +239,108 @@ def test_unreadable_requests_are_422s(client: TestClient, content: bytes, query:
     response = client.post(f"/v1/estimates{query}", content=content, headers=JSON)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][: len(loc)] == loc
+
+
+def _unreadable(kind: str, batch: bool) -> bytes:
+    """A body json cannot read, of one kind, for the single route or wrapped as a batch."""
+    record = b'{"title": "Data Analyst", "years_experience": 3}'
+    if kind == "gzip":
+        return gzip.compress(b'{"records": [' + record + b"]}" if batch else record)
+    inner = {
+        "invalid UTF-8": b'{"title": "Data \xff\xfe Analyst"}',
+        "deep nesting": b'{"skills": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        "integer of 5,000 digits": b'{"years_experience": ' + b"9" * 5000 + b"}",
+    }[kind]
+    return b'{"records": [' + inner + b"]}" if batch else inner
+
+
+@pytest.mark.parametrize("kind", ["invalid UTF-8", "deep nesting", "integer of 5,000 digits", "gzip"])
+def test_unreadable_bodies_are_one_422_naming_the_body_on_both_routes(client: TestClient, kind: str) -> None:
+    single = client.post("/v1/estimates", content=_unreadable(kind, batch=False), headers=JSON)
+    batch = client.post("/v1/estimates/batch", content=_unreadable(kind, batch=True), headers=JSON)
+    assert (single.status_code, batch.status_code) == (422, 422)
+    for answer in (single.json()["detail"][0], batch.json()["detail"][0]):
+        assert (answer["loc"][0], answer["type"]) == ("body", "json_invalid")
+
+
+def test_unreadable_bodies_are_documented(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/v1/estimates", "/v1/estimates/batch"):
+        responses = paths[path]["post"]["responses"]
+        assert "400" not in responses
+        assert "not UTF-8" in responses["422"]["description"]
+        assert "Content-Type: application/json" in responses["422"]["description"]
+
+
+def test_numbers_must_be_json_numbers_on_both_routes(client: TestClient) -> None:
+    wrong: list[tuple[str, object]] = [
+        ("years_experience", True),
+        ("remote_ratio", False),
+        ("company_employees", True),
+        ("years_experience", "5"),
+        ("work_year", "2024"),
+    ]
+    for field, value in wrong:
+        single = client.post("/v1/estimates", json={field: value})
+        assert single.status_code == 422, (field, value)
+        assert single.json()["detail"][0]["loc"] == ["body", field]
+        batch = client.post("/v1/estimates/batch", json={"records": [{field: value}]}).json()
+        assert batch["results"][0]["errors"][0]["loc"] == [field]
+    whole = client.post("/v1/estimates", json={**SENIOR, "work_year": 2024.0, "company_employees": 300.0})
+    exact = client.post("/v1/estimates", json={**SENIOR, "work_year": 2024, "company_employees": 300})
+    assert whole.status_code == 200 and whole.content == exact.content
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_sent_as_json_is_refused_alike_on_both_routes(
+    client: TestClient, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    single = client.post("/v1/estimates", content=json.dumps(SENIOR), headers=headers)
+    batch = client.post("/v1/estimates/batch", content=json.dumps({"records": [SENIOR]}), headers=headers)
+    assert (single.status_code, batch.status_code) == (422, 422)
+    assert single.json()["detail"][0]["loc"] == batch.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_batches_asking_for_drivers_are_capped(make_client: ClientFactory) -> None:
+    client = make_client(max_explain_batch=2)
+    three = {"records": [SENIOR] * 3}
+    refused = client.post("/v1/estimates/batch?explain=true", json=three)
+    assert refused.status_code == 422
+    detail = refused.json()["detail"][0]
+    assert detail["loc"] == ["body", "records"]
+    assert "explain=true" in detail["msg"] and "at most 2" in detail["msg"]
+    assert client.post("/v1/estimates/batch", json=three).status_code == 200
+    assert client.post("/v1/estimates/batch?explain=true", json={"records": [SENIOR] * 2}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "drivers"),
+    [("", True), ("?explain=0", False), ("?explain=true&explain=no", False), ("?other=1&explain=on", True)],
+)
+def test_explain_is_read_as_a_query_boolean(client: TestClient, query: str, drivers: bool) -> None:
+    answer = client.post(f"/v1/estimates{query}", json=SENIOR)
+    assert answer.status_code == 200
+    assert bool(answer.json()["drivers"]) is drivers
+
+
+def test_a_blank_explain_is_a_422_naming_it(client: TestClient) -> None:
+    answer = client.post("/v1/estimates?explain=", json=SENIOR)
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["query", "explain"]
+
+
+def test_other_methods_and_paths_are_refused_or_redirected(client: TestClient) -> None:
+    assert client.get("/v1/estimates").status_code == 405
+    assert client.post("/v1/estimates/", json=SENIOR, follow_redirects=False).status_code == 307
+
+
+def test_served_under_a_root_path_and_counted_by_route(bundle_dir: Path) -> None:
+    app = create_app(Settings(model_uri=str(bundle_dir), reload_interval_s=0))
+    with TestClient(app, root_path="/salary") as client:
+        assert client.post("/salary/v1/estimates", json=SENIOR).status_code == 200
+        text = client.get("/salary/metrics").text
+    assert 'salary_http_requests_total{method="POST",route="/v1/estimates",status="200"} 1.0' in text
 
 
 def test_explain_false_skips_drivers(client: TestClient) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +16,7 @@ import mlflow
 import pytest
 from fastapi.testclient import TestClient
 from mlflow.tracking import MlflowClient
+from serve_process import salary_serve, wait_for
 
 from models import registry
 from serving.app import create_app
@@ -25,17 +24,7 @@ from serving.settings import Settings
 from training.sources.demo import write_demo
 from training.train import TrainConfig, train
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 RECORD = {"title": "Senior Data Scientist", "location": "Austin, TX", "years_experience": 4}
-
-
-def wait_for(condition: Callable[[], bool], what: str, limit_s: float = 120.0) -> None:
-    """Poll until `condition` holds; the limit only stops a hung test, it is not a speed goal."""
-    deadline = time.monotonic() + limit_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -94,17 +83,29 @@ def test_a_version_that_fails_to_load_never_replaces_the_served_one(
     assert model["metrics"]["mae"] > 0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def test_reloads_are_logged_with_the_target_version_and_the_exception_type(
+    registry_store: str,
+    move_alias: Callable[[str], None],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    good = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{registry.MODEL_NAME}/1"))
+    data = next(good.rglob("bundle.joblib")).read_bytes()
+    (tmp_path / "bundle.joblib").write_bytes(data[:100])  # truncated inside the first frame: EOFError()
+    truncated = MlflowClient().create_model_version(registry.MODEL_NAME, source=str(tmp_path)).version
+    settings = Settings(tracking_uri=registry_store, reload_interval_s=0.1)
+    with caplog.at_level(logging.INFO, logger="serving"), TestClient(create_app(settings)) as client:
+        move_alias(str(truncated))
+        wait_for(lambda: f"loading version {truncated} failed" in caplog.text, "the failure to be logged")
+        move_alias("2")
+        wait_for(lambda: client.get("/readyz").json()["model_version"] == "2", "version 2")
+    assert f"(serving version 1): loading version {truncated} failed with EOFError" in caplog.text
+    assert "now serving version 2 (salary-estimator" in caplog.text
 
 
 @pytest.fixture()
 def server(registry_store: str, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
     """`salary serve` (two uvicorn workers) on a free port, following the champion alias every 0.5 s."""
-    port = free_port()
     env = {
         **os.environ,
         "SALARY_TRACKING_URI": registry_store,
@@ -112,28 +113,8 @@ def server(registry_store: str, tmp_path: Path) -> Iterator[tuple[str, subproces
         "SALARY_RELOAD_INTERVAL_S": "0.5",
     }
     log = tmp_path / "server.log"
-    command = [str(Path(sys.executable).parent / "salary"), "serve", "--port", str(port), "--workers", "2"]
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
-        )
-    base = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {log.read_text()}")
-        try:
-            return httpx.get(f"{base}/readyz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(ready, "the server to be ready")
+    with salary_serve(["--workers", "2"], env, log) as (base, process):
         yield base, process, log
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.slow
