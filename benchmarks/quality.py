@@ -207,7 +207,7 @@ SECTION_CALIBRATION = "## Model quality and calibration (issue 5)"
 ALL_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 MAE_GAIN_TARGET = {"aijobs": 0.03, "stackoverflow": 0.06, "askamanager": 0.15}
 KINDS = ("lightgbm", "global_median", "group_median", "ridge")
-TUNED_PARAMS: Path | None = None  # `salary tune` output for the lightgbm bundle; None keeps the defaults
+TUNED_PARAMS: list[Path] = []  # `salary tune` outputs for the lightgbm bundle; none keeps the defaults
 
 
 def floor_mae(evaluation: pd.DataFrame) -> float:
@@ -223,7 +223,8 @@ def tuned_config(config: TrainConfig, source: str) -> TrainConfig:
 
     from training import tuned_params
 
-    entry = tuned_params.read(TUNED_PARAMS).get(source) if TUNED_PARAMS else None
+    entries = [tuned_params.read(path).get(source) for path in TUNED_PARAMS]
+    entry = next((e for e in entries if e), None)
     if not entry:
         return config
     return replace(config, params={**entry["params"], "num_threads": THREADS},
@@ -314,6 +315,8 @@ PROFILE_SEEDS = (42, 1, 2)
 
 def run_profiles(bench: Benchmark, seeds: list[int]) -> pd.DataFrame:
     """The bundle on each call profile against a plain LightGBM trained on exactly that profile."""
+    from dataclasses import replace
+
     from training.train import TrainConfig, fit_bundle
 
     rows = []
@@ -323,6 +326,11 @@ def run_profiles(bench: Benchmark, seeds: list[int]) -> pd.DataFrame:
                               bench.source)
         bundle = fit_bundle(split.train, config)
         rows += score_profiles(split, bundle, bench.source, seed, THREADS)
+        # Today's procedure before partial copies, on full records: "no worse than today".
+        y = split.evaluation[TARGET].to_numpy(dtype=float)
+        before = fit_bundle(split.train, replace(config, augment_copies=0)).predict(split.evaluation)
+        full = next(r for r in rows[::-1] if r["profile"] == "all fields")
+        full["mae_without_copies"] = regression_metrics(y, before, ALL_QUANTILES)["mae"]
     return pd.DataFrame(rows)
 
 
@@ -375,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=[b.source for b in BENCHMARKS], action="append")
     parser.add_argument("--calibration", action="store_true",
                         help=f"every model kind, five quantiles: writes {SECTION_CALIBRATION!r}")
-    parser.add_argument("--tuned-params", type=Path, metavar="PATH",
+    parser.add_argument("--tuned-params", type=Path, metavar="PATH", action="append", default=[],
                         help="`salary tune` output: the lightgbm bundle uses it (--calibration)")
     parser.add_argument("--profiles", action="store_true",
                         help="each call profile against a plain LightGBM on its fields: writes "

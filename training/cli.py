@@ -50,6 +50,22 @@ MaxRejectedOpt = Annotated[
         "with no usable row stops.",
     ),
 ]
+CopiesOpt = Annotated[
+    int,
+    typer.Option(
+        "--copies",
+        min=0,
+        help="Partial copies of each training row, with parts a client may leave out blanked, so a "
+        "missing field means unknown (0: none; docs/model.md).",
+    ),
+]
+RefitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--refit-all/--no-refit-all",
+        help="After the backtest, fit the registered model on every row (metrics stay the backtest's).",
+    ),
+]
 ThreadsOpt = Annotated[
     int | None,
     typer.Option("--threads", help="LightGBM threads (default: the cores this process may run on)."),
@@ -86,6 +102,8 @@ def train(
     tuned_params: TunedOpt = None,
     max_rejected: MaxRejectedOpt = 0.05,
     threads: ThreadsOpt = None,
+    copies: CopiesOpt = 3,
+    refit_all: RefitOpt = True,
 ) -> None:
     """Train a model bundle on a dataset, log it to MLflow and register it.
 
@@ -109,6 +127,8 @@ def train(
                 tuned_params=tuned_params,
                 max_rejected=max_rejected,
                 num_threads=threads,
+                augment_copies=copies,
+                refit_all=refit_all,
             )
         )
     except ValueError as exc:
@@ -118,6 +138,7 @@ def train(
         raise typer.Exit(code=2) from exc
     typer.echo(result.report.to_text())
     typer.echo(f"split: {result.split_kind}, evaluation digest {result.eval_digest}")
+    typer.echo("backtest metrics" + (" (the registered model is then refitted on all rows)" * refit_all))
     for key in ("mae", "mdape", "r2_log", "coverage_p10_p90", "coverage_p25_p75"):
         if key in result.metrics:
             typer.echo(f"  {key:<18} {result.metrics[key]:,.4f}")

@@ -45,7 +45,7 @@ class TrainConfig:
     # Stop when more than this share of the rows read has a value the adapter cannot read.
     max_rejected: float = DEFAULT_MAX_REJECTED
     num_threads: int | None = None  # LightGBM threads; None: the cores available (params' num_threads wins)
-    augment_copies: int = 2  # partial copies of each training row (training/augment.py); 0: none
+    augment_copies: int = 3  # partial copies of each training row (training/augment.py); 0: none
     refit_all: bool = True  # after the backtest, fit the registered model on every cleaned row
 
     def threads(self) -> int:
