@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.pyfunc import PythonModel
-from mlflow.types.schema import Array, ColSpec, DataType, Schema
+from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 
 from features.schema import EXAMPLE_RECORD, JOB_RECORD_FIELDS
 from models.bundle import SalaryModel
@@ -36,11 +36,18 @@ class SalaryPyfunc(PythonModel):
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
         for row in records:
-            skills = row.get("skills")
-            if isinstance(skills, np.ndarray):
-                row["skills"] = [str(s) for s in skills]
+            row["skills"] = skill_list(row.get("skills"))
         values = self.model.predict(records, num_threads=1)
         return pd.DataFrame(values, columns=self.model.quantile_names)
+
+
+def skill_list(value: Any) -> list[str] | None:
+    """A batch cell's skills as a list: from a list, an array or comma/semicolon text; else none."""
+    if isinstance(value, np.ndarray | list | tuple):
+        return [str(s) for s in value]
+    if isinstance(value, str):
+        return [s.strip() for s in value.replace(";", ",").split(",") if s.strip()]
+    return None
 
 
 def signature(quantile_names: list[str]) -> ModelSignature:
@@ -48,7 +55,9 @@ def signature(quantile_names: list[str]) -> ModelSignature:
     inputs: list[Any] = []
     for name in JOB_RECORD_FIELDS:
         if name == "skills":
-            inputs.append(ColSpec(Array(DataType.string), name, required=False))
+            # Any: MLflow refuses NaN in an Array column, and pandas puts NaN where a row of a batch has
+            # no skills; predict reads lists, arrays and "a, b" text and treats the rest as none.
+            inputs.append(ColSpec(AnyType(), name, required=False))
         else:
             inputs.append(ColSpec(_FIELD_TYPES.get(name, DataType.string), name, required=False))
     outputs: list[Any] = [ColSpec(DataType.double, q) for q in quantile_names]

@@ -88,6 +88,42 @@ def test_registered_model_loads_as_pyfunc(mlflow_store: str, demo_csv: Path) -> 
     assert out.iloc[0]["p10"] <= out.iloc[0]["p50"] <= out.iloc[0]["p90"]
 
 
+def test_the_pyfunc_takes_a_batch_where_rows_leave_out_different_fields(
+    mlflow_store: str, demo_csv: Path
+) -> None:
+    train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1}))
+    model = mlflow.pyfunc.load_model(registry.alias_uri())
+    batch = pd.DataFrame(
+        [
+            {"title": "Data Analyst", "location": "Austin, TX", "work_year": 2023.0},
+            {"title": "Data Analyst", "location": "Austin, TX"},
+            {"title": "Data Analyst", "years_experience": 4.0, "skills": ["SQL", "Excel"]},
+            {"title": "Data Analyst", "years_experience": 4.0, "skills": "SQL, Excel"},
+            {},
+        ]
+    )
+    out = model.predict(batch)
+    assert len(out) == 5 and out.notna().all().all()
+    assert out.iloc[2].tolist() == out.iloc[3].tolist()  # a list and comma text read the same
+    assert (out["p10"] <= out["p50"]).all() and (out["p50"] <= out["p90"]).all()
+
+
+def test_the_registered_model_is_fitted_on_every_row_and_says_its_metrics_are_the_backtests(
+    mlflow_store: str, demo_csv: Path
+) -> None:
+    result = train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1}))
+    run = MlflowClient().get_run(result.run_id)
+    metrics = run.data.metrics
+    assert metrics["rows_fitted"] == metrics["rows_out"] == metrics["rows_train"] + metrics["rows_eval"]
+    said = run.data.tags["metrics_from"]
+    assert said.startswith("backtest") and "all rows" in said
+    served = registry.load_version(result.version or "")
+    assert served.metadata["rows_fitted"] == metrics["rows_out"]
+    assert served.metadata["metrics"]["mae"] == pytest.approx(metrics["mae"])
+    # The newest year's rows (the demo's evaluation year) are in the served model's population.
+    assert served.metadata["population"]["rows"] == metrics["rows_out"]
+
+
 def test_missing_data_file_is_a_clear_error(
     mlflow_store: str, tmp_path: pytest.TempPathFactory
 ) -> None:
