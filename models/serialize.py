@@ -40,6 +40,7 @@ MANIFEST = "manifest.json"
 FEATURES_FILE = "features.json"
 MODEL_FILE = "model.json"
 METADATA_FILE = "metadata.json"
+DOCUMENTS = (FEATURES_FILE, MODEL_FILE, METADATA_FILE)
 BOOSTER_DIR = "lightgbm"
 LEGACY_FILE = "bundle.joblib"  # what releases before format 1 wrote: a pickle
 MIGRATE_COMMAND = "salary migrate-model"
@@ -97,17 +98,21 @@ class _Writer:
 
 @dataclass
 class _Reader:
-    """The verified files of one bundle, read by name while values are decoded."""
+    """The verified bytes of one bundle's files, read by name while values are decoded."""
 
     folder: Path
-    names: frozenset[str]
+    verified: dict[str, bytes]
+
+    def data(self, name: str) -> bytes:
+        """A listed file's bytes as checked against the manifest; anything unlisted is refused."""
+        if name not in self.verified:
+            raise ValueError(f"bundle {self.folder} refers to {name}, which its manifest does not list")
+        return self.verified[name]
 
     def text(self, name: str) -> str:
-        """A listed file's text; anything unlisted is refused."""
-        if name not in self.names:
-            raise ValueError(f"bundle {self.folder} refers to {name}, which its manifest does not list")
+        """A listed file's text."""
         try:
-            return (self.folder / name).read_bytes().decode("utf-8")
+            return self.data(name).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ValueError(f"bundle file {self.folder / name} is not UTF-8 text: {exc}") from exc
 
@@ -284,12 +289,11 @@ def _build(state: dict[str, Any], where: str, files: _Reader) -> Any:
 
 def _booster(files: _Reader, name: str, trees: int) -> lgb.Booster:
     """A booster from its model text, checked first: LightGBM aborts the process on a truncated text."""
-    text = files.text(name)
-    problem = _model_text_problem(text.encode("utf-8"), trees)
+    problem = _model_text_problem(files.data(name), trees)
     if problem:
         raise ValueError(f"bundle file {files.folder / name} is not a complete LightGBM model: {problem}")
     try:
-        booster = lgb.Booster(model_str=text)
+        booster = lgb.Booster(model_str=files.text(name))
     except lgb.basic.LightGBMError as exc:
         raise ValueError(f"bundle file {files.folder / name}: LightGBM cannot read it: {exc}") from exc
     if booster.num_trees() != trees:
@@ -300,10 +304,15 @@ def _booster(files: _Reader, name: str, trees: int) -> lgb.Booster:
 
 
 def _model_text_problem(data: bytes, trees: int) -> str:
-    """Why LightGBM could not parse this model text safely, or '' when its layout is whole."""
-    header, sep, _ = data.partition(b"\n\n")
+    """Why LightGBM could not parse this model text safely, or '' when its layout is whole.
+
+    LightGBM finds each tree at the offsets its `tree_sizes` header line gives and stops the whole
+    process (not with an exception) when a tree is not there, so those offsets are checked here.
+    """
+    header_end = data.find(b"\n\n")
+    header = data[: max(header_end, 0)]
     sizes_line = next((line for line in header.splitlines() if line.startswith(b"tree_sizes=")), None)
-    if not data.startswith(b"tree\n") or not sep or sizes_line is None:
+    if not data.startswith(b"tree\n") or header_end < 0 or sizes_line is None:
         return "the header is missing"
     try:
         sizes = [int(s) for s in sizes_line.removeprefix(b"tree_sizes=").split()]
@@ -311,17 +320,15 @@ def _model_text_problem(data: bytes, trees: int) -> str:
         return "tree_sizes is not a list of numbers"
     if len(sizes) != trees:
         return f"tree_sizes lists {len(sizes)} trees, expected {trees}"
-    start = data.find(b"\nTree=0\n") + 1 if trees else len(header) + len(sep)
-    if trees and start == 0:
-        return "the first tree is missing"
-    offset = start
+    offset = header_end + 2
     for i, size in enumerate(sizes):
         if not data.startswith(f"Tree={i}\n".encode(), offset):
             return f"tree {i} is not where tree_sizes puts it"
         offset += size
-    if not data.startswith(b"end of trees", offset) or b"\nend of parameters\n" not in data[offset:]:
+    tail = data[offset:]
+    if not tail.startswith(b"end of trees") or b"\nend of parameters\n" not in tail:
         return "it is truncated (no 'end of trees' and 'end of parameters' after the trees)"
-    if not data.rstrip().rsplit(b"\n", 1)[-1].startswith(b"pandas_categorical:"):
+    if not tail.rstrip().rsplit(b"\n", 1)[-1].startswith(b"pandas_categorical:"):
         return "it is truncated (no closing pandas_categorical line)"
     return ""
 
@@ -385,21 +392,23 @@ def find(path: Path, source: str | None = None) -> Path:
     )
 
 
-def _read_json(folder: Path, name: str) -> Any:
+def _read_json(path: Path, data: bytes | None = None) -> Any:
+    """A JSON document from `data` (already read) or from `path`, or a ValueError naming the file."""
     try:
-        return json.loads((folder / name).read_bytes().decode("utf-8"))
+        return json.loads((path.read_bytes() if data is None else data).decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"bundle file {folder / name} cannot be read as JSON: {exc}") from exc
+        raise ValueError(f"bundle file {path} cannot be read as JSON: {exc}") from exc
 
 
-def _checked_files(folder: Path, manifest: dict[str, Any]) -> frozenset[str]:
-    """Names of the listed files, after checking each one's place, size and sha256."""
+def _checked_files(folder: Path, manifest: dict[str, Any]) -> dict[str, bytes]:
+    """The listed files' bytes, after checking each one's place, size and sha256; parsed as checked."""
     listed = manifest.get("files")
     if not isinstance(listed, dict):
         raise ValueError(f"bundle manifest {folder / MANIFEST} lists no files")
-    for name in (FEATURES_FILE, MODEL_FILE, METADATA_FILE):
+    for name in DOCUMENTS:
         if name not in listed:
             raise ValueError(f"bundle manifest {folder / MANIFEST} does not list {name}")
+    verified: dict[str, bytes] = {}
     for name, entry in listed.items():
         if not isinstance(entry, dict):
             raise ValueError(f"bundle manifest {folder / MANIFEST} has no checksum for {name!r}")
@@ -415,12 +424,13 @@ def _checked_files(folder: Path, manifest: dict[str, Any]) -> frozenset[str]:
                 f"bundle file {path} does not match its checksum in {MANIFEST} ({len(data)} bytes, "
                 f"expected {entry.get('bytes')}): it was changed or truncated after it was saved"
             )
-    return frozenset(listed)
+        verified[name] = data
+    return verified
 
 
 def load(folder: Path) -> tuple[JobFeatures, Any, dict[str, Any]]:
     """The fitted features, model and metadata of a bundle folder, or a ValueError saying why not."""
-    manifest = _read_json(folder, MANIFEST)
+    manifest = _read_json(folder / MANIFEST)
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or type(version) is not int:
         raise ValueError(f"{folder / MANIFEST} is not a {FORMAT} manifest")
@@ -442,9 +452,10 @@ def load(folder: Path) -> tuple[JobFeatures, Any, dict[str, Any]]:
             current,
         )
     try:
-        features = _build(_read_json(folder, FEATURES_FILE), "features", files)
-        model = _build(_read_json(folder, MODEL_FILE), "model", files)
-        metadata = _decode(_read_json(folder, METADATA_FILE), "metadata", files)
+        documents = {name: _read_json(folder / name, files.data(name)) for name in DOCUMENTS}
+        features = _build(documents[FEATURES_FILE], "features", files)
+        model = _build(documents[MODEL_FILE], "model", files)
+        metadata = _decode(documents[METADATA_FILE], "metadata", files)
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
         raise ValueError(f"bundle {folder} does not have the layout of format {version}: {exc!r}") from exc
     if not isinstance(features, JobFeatures):
