@@ -1,4 +1,7 @@
-"""The model bundle: fitted feature pipeline + quantile boosters + metadata, loadable without MLflow."""
+"""The model bundle: fitted feature pipeline + quantile boosters + metadata, loadable without MLflow.
+
+On disk it is a folder of plain files (models/serialize.py): JSON and LightGBM model text, no pickle.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +10,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 
 from features.interpret import Interpretation, interpret
 from features.pipeline import JobFeatures, Records, interpret_all
 from features.population import Population
 from features.schema import JobRecord
+from models import serialize
 from models.baselines import Baseline
 from models.confidence import confidence, evidence_warnings
 from models.explain import drivers
 from models.quantile import QuantileModel, quantile_name
 
-BUNDLE_FILE = "bundle.joblib"
+# What a SalaryModel holds besides its parts: a cache rebuilt from the metadata.
+_STATE = ("features", "model", "metadata")
+_CACHES = ("_population",)
 
 
 @dataclass
@@ -36,7 +41,7 @@ class Estimate:
 
 
 class SalaryModel:
-    """Everything needed to turn a JobRecord into a salary range, in one picklable object."""
+    """Everything needed to turn a JobRecord into a salary range; saved as plain files, never pickled."""
 
     def __init__(
         self, features: JobFeatures, model: QuantileModel | Baseline, metadata: dict[str, Any] | None = None
@@ -122,21 +127,16 @@ class SalaryModel:
         return state
 
     def save(self, directory: Path) -> Path:
-        """Write the bundle into `directory` and return the file path."""
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / BUNDLE_FILE
-        joblib.dump(self, path)
-        return path
+        """Write the bundle folder (JSON and LightGBM model text) at `directory` and return it."""
+        extra = [k for k in vars(self) if k not in _STATE and k not in _CACHES]
+        if extra:
+            raise serialize.UnsupportedState(f"SalaryModel attributes {extra} have no place in the bundle")
+        return serialize.save(directory, self.features, self.model, self.metadata)
 
     @staticmethod
-    def load(path: Path) -> SalaryModel:
-        """Load a bundle file, or find the bundle file inside a downloaded model folder."""
-        if path.is_dir():
-            found = sorted(path.rglob(BUNDLE_FILE))
-            if not found:
-                raise ValueError(f"no {BUNDLE_FILE} under {path}; expected a saved salary model")
-            path = found[0]
-        model = joblib.load(path)
-        if not isinstance(model, SalaryModel):
-            raise ValueError(f"{path} holds a {type(model).__name__}, expected a SalaryModel")
-        return model
+    def load(path: Path, source: str | None = None) -> SalaryModel:
+        """Load a bundle folder, or find it inside a downloaded model; `source` names it in refusals."""
+        features, model, metadata = serialize.load(serialize.find(path, source))
+        if not isinstance(model, QuantileModel | Baseline):
+            raise ValueError(f"bundle at {path} holds a {type(model).__name__}, expected a salary model")
+        return SalaryModel(features, model, metadata)

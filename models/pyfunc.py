@@ -1,7 +1,12 @@
-"""The MLflow pyfunc face of the bundle: loads once, delegates every prediction to SalaryModel."""
+"""The MLflow pyfunc face of the bundle: loads once, delegates every prediction to SalaryModel.
+
+It is logged as MLflow "models from code": MLflow stores the file `CODE_FILE` and runs it when the
+model loads, instead of unpickling a Python object; the bundle itself is plain files.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +18,8 @@ from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 from features.schema import EXAMPLE_RECORD, JOB_RECORD_FIELDS
 from models.bundle import SalaryModel
 
+# The file MLflow stores and runs to build the model (`python_model=` of `mlflow.pyfunc.log_model`).
+CODE_FILE = Path(__file__).with_name("pyfunc_code.py")
 _FIELD_TYPES = {
     "years_experience": DataType.double,
     "remote_ratio": DataType.double,
@@ -25,9 +32,7 @@ class SalaryPyfunc(PythonModel):
     """Rows with JobRecord columns in (any may be missing), one row of USD quantiles out."""
 
     def load_context(self, context: Any) -> None:
-        """Load the bundle file logged as the `bundle` artifact."""
-        from pathlib import Path
-
+        """Load the bundle folder logged as the `bundle` artifact."""
         self.model = SalaryModel.load(Path(context.artifacts["bundle"]))
 
     # MLflow validates predict's type hints against the signature, so this one stays unannotated.

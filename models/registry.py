@@ -48,5 +48,6 @@ def alias_uri(alias: str = CHAMPION, name: str = MODEL_NAME) -> str:
 
 def load_version(version: str, name: str = MODEL_NAME) -> SalaryModel:
     """The bundle of a registered version, read from its artifacts without the pyfunc layer."""
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}"))
-    return SalaryModel.load(local)
+    uri = f"models:/{name}/{version}"
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+    return SalaryModel.load(local, source=uri)

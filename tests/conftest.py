@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from models.baselines import BASELINES
 from models.bundle import SalaryModel
 from training.sources.demo import generate_demo
 from training.train import TrainConfig, fit_bundle
@@ -29,6 +31,13 @@ def small_config() -> TrainConfig:
 def demo_bundle(demo_frame: pd.DataFrame, small_config: TrainConfig) -> SalaryModel:
     """A bundle trained once per session on the demo data."""
     return fit_bundle(demo_frame, small_config)
+
+
+@pytest.fixture(scope="session")
+def baseline_bundles(demo_frame: pd.DataFrame, small_config: TrainConfig) -> dict[str, SalaryModel]:
+    """One bundle per baseline kind, fitted on the first 2,400 demo rows (the rest is for scoring)."""
+    train = demo_frame.iloc[:2400]
+    return {kind: fit_bundle(train, replace(small_config, model_kind=kind)) for kind in BASELINES}
 
 
 @pytest.fixture()

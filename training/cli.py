@@ -323,6 +323,36 @@ def compare(
     typer.echo(comparison.to_text())
 
 
+@app.command("migrate-model")
+def migrate_model(
+    source: Annotated[
+        str,
+        typer.Argument(help="An earlier release's model: models:/NAME@ALIAS, models:/NAME/N or a path."),
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the converted bundle folder here (needed for a path).")
+    ] = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Convert a pickled model (bundle.joblib) once to the plain-file format and register it as a new version.
+
+    Unpickling runs code from the file: migrate only models whose origin you trust. The new version
+    takes over the old version's aliases once it predicts exactly what the pickle did.
+    """
+    from training.migrate import migrate
+
+    try:
+        result = migrate(source, out, tracking_uri)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(code=2) from exc
+    if result.version is not None:
+        moved = f"; aliases moved: {', '.join(result.aliases)}" if result.aliases else ""
+        typer.echo(f"migrated {result.source} to version {result.version} ({result.model_uri}){moved}")
+    if result.out is not None:
+        typer.echo(f"wrote the converted bundle to {result.out}")
+
+
 @app.command()
 def ui(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

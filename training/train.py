@@ -15,7 +15,7 @@ from features.population import Population
 from models import registry
 from models.baselines import BASELINES, Baseline
 from models.bundle import SalaryModel
-from models.pyfunc import SalaryPyfunc, input_example, signature
+from models.pyfunc import CODE_FILE, input_example, signature
 from models.quantile import QuantileModel
 from training import promote, tracking
 from training.augment import blank_parts
@@ -122,10 +122,10 @@ def evaluate_bundle(
 
 def _log_bundle(bundle: SalaryModel) -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        path = bundle.save(Path(tmp))
+        path = bundle.save(Path(tmp) / "bundle")
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=SalaryPyfunc(),
+            python_model=str(CODE_FILE),  # models from code: MLflow stores the file, pickles nothing
             artifacts={"bundle": str(path)},
             signature=signature(bundle.quantile_names),
             input_example=input_example(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from functools import cache
 from importlib import resources
 
@@ -19,3 +20,14 @@ def read_rows(name: str) -> tuple[dict[str, str], ...]:
     for row in csv.DictReader(text.splitlines()):
         rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})
     return tuple(rows)
+
+
+@cache
+def version() -> str:
+    """A digest of the taxonomy files, saved with each model so that reading it under other files shows."""
+    digest = hashlib.sha256()
+    for name in FILES:
+        data = resources.files("features.taxonomy").joinpath(name).read_bytes()
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return f"sha256:{digest.hexdigest()}"

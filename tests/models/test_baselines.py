@@ -17,12 +17,6 @@ from training.train import TrainConfig, fit_bundle
 from training.tuned_params import with_tuned_params, write
 
 
-@pytest.fixture(scope="module")
-def baseline_bundles(demo_frame: pd.DataFrame, small_config: TrainConfig) -> dict[str, SalaryModel]:
-    train = demo_frame.iloc[:2400]
-    return {kind: fit_bundle(train, replace(small_config, model_kind=kind)) for kind in BASELINES}
-
-
 @pytest.mark.parametrize("kind", sorted(BASELINES))
 def test_baselines_predict_ordered_usd_quantiles(
     baseline_bundles: dict[str, SalaryModel], demo_frame: pd.DataFrame, kind: str
@@ -46,15 +40,6 @@ def test_baselines_rank_as_expected_on_demo(
         for kind, b in {**baseline_bundles, "lightgbm": demo_bundle}.items()
     }
     assert mae["global_median"] > mae["group_median"] > mae["ridge"]
-
-
-def test_baseline_bundle_round_trips_through_disk(
-    baseline_bundles: dict[str, SalaryModel], tmp_path: Path
-) -> None:
-    bundle = baseline_bundles["group_median"]
-    bundle.save(tmp_path)
-    records = [{"title": "Senior Software Engineer", "location": "Seattle, WA"}, {}]
-    np.testing.assert_allclose(SalaryModel.load(tmp_path).predict(records), bundle.predict(records))
 
 
 def test_group_median_falls_back_to_coarser_groups() -> None:

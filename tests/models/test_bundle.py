@@ -27,7 +27,7 @@ def test_save_and_load_give_identical_predictions(demo_bundle: SalaryModel, tmp_
 
 
 def test_load_rejects_a_folder_without_a_bundle(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"no bundle\.joblib"):
+    with pytest.raises(ValueError, match=r"no salary model bundle"):
         SalaryModel.load(tmp_path)
 
 
