@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -90,16 +91,18 @@ def test_reloads_are_logged_with_the_target_version_and_the_exception_type(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     good = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{registry.MODEL_NAME}/1"))
-    data = next(good.rglob("bundle.joblib")).read_bytes()
-    (tmp_path / "bundle.joblib").write_bytes(data[:100])  # truncated inside the first frame: EOFError()
-    truncated = MlflowClient().create_model_version(registry.MODEL_NAME, source=str(tmp_path)).version
+    copy = tmp_path / "model"
+    shutil.copytree(good, copy)
+    center = next(copy.rglob("center.txt"))
+    center.write_bytes(center.read_bytes()[:100])  # a truncated booster: the checksum refuses it
+    truncated = MlflowClient().create_model_version(registry.MODEL_NAME, source=str(copy)).version
     settings = Settings(tracking_uri=registry_store, reload_interval_s=0.1)
     with caplog.at_level(logging.INFO, logger="serving"), TestClient(create_app(settings)) as client:
         move_alias(str(truncated))
         wait_for(lambda: f"loading version {truncated} failed" in caplog.text, "the failure to be logged")
         move_alias("2")
         wait_for(lambda: client.get("/readyz").json()["model_version"] == "2", "version 2")
-    assert f"(serving version 1): loading version {truncated} failed with EOFError" in caplog.text
+    assert f"(serving version 1): loading version {truncated} failed with ValueError" in caplog.text
     assert "now serving version 2 (salary-estimator" in caplog.text
 
 
