@@ -117,6 +117,11 @@ class SalaryModel:
         return out
 
     @property
+    def cheap_drivers(self) -> bool:
+        """Whether drivers cost about as much as the estimate (path attribution; baselines have none)."""
+        return not isinstance(self.model, QuantileModel) or self.model.explains_by_path()
+
+    @property
     def population(self) -> Population | None:
         """Who the training data covers; None for models trained before it was recorded."""
         cached = self.__dict__.get("_population")

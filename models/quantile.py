@@ -361,6 +361,10 @@ class QuantileModel:
             contrib[:, self.time_index_] += self._trend(X)
         return contrib, expected + self.shifts_[0.5]
 
+    def explains_by_path(self) -> bool:
+        """Whether `contributions` can use the packed trees, so drivers cost about one tree walk."""
+        return self._forest() is not None
+
     def _tree_shap(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """LightGBM's TreeSHAP of the center and the P50 residual booster, and their expected values."""
         Xr = X[:, self.residual_columns_]

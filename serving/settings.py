@@ -33,8 +33,8 @@ class Settings(BaseSettings):
         100,
         ge=0,
         le=100_000,
-        description="Largest batch that may ask for drivers (explain=true): drivers cost several times "
-        "the estimate, and one big explained batch held up every other request for seconds.",
+        description="Largest batch that may ask for drivers (explain=true): with TreeSHAP drivers (a "
+        "model the packed trees refuse) one big explained batch held up every other request for seconds.",
     )
     inline_text_chars: int = Field(
         2_000,

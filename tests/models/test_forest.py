@@ -179,6 +179,9 @@ def test_models_the_walk_does_not_implement_are_refused_and_predicted_by_lightgb
     model.center_ = booster  # the same slot a tuned or configured center objective would fill
     model._packed_reset()
     assert model._forest() is None
+    assert (
+        not model.explains_by_path() and fitted.explains_by_path()
+    )  # the API sends such drivers to a thread
     rows = np.vstack([model.predict(X[i : i + 1]) for i in range(60)])
     np.testing.assert_array_equal(rows, model.predict(X[:60]))  # the batch path is Booster.predict
     if params.get("linear_tree"):
