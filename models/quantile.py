@@ -345,8 +345,8 @@ class QuantileModel:
         """Per-feature log contributions to P50 and the per-row baseline; baseline + sum == log P50.
 
         `method="path"` (path attribution over the packed trees, models/forest.py) costs one tree walk,
-        so drivers can stay on by default; `"shap"` is LightGBM's TreeSHAP, about a hundred times the
-        cost, which the path method approximates (docs/model.md, "Explanations"). Boosters the packed
+        so drivers can stay on by default; `"shap"` is LightGBM's TreeSHAP, 60-120 times the cost,
+        which the path method approximates (docs/model.md, "Explanations"). Boosters the packed
         walk refuses get TreeSHAP either way.
         """
         if method not in CONTRIBUTION_METHODS:
