@@ -69,18 +69,28 @@ class SalaryModel:
         return np.exp(self.predict_log(interpret_all(X), num_threads=num_threads))
 
     def estimate(
-        self, record: JobRecord | Mapping[str, Any], num_threads: int | None = 1, explain: bool = True
+        self,
+        record: JobRecord | Mapping[str, Any],
+        num_threads: int | None = 1,
+        explain: bool = True,
+        drivers_method: str = "path",
     ) -> Estimate:
         """One record to one Estimate; single-threaded by default for low latency under concurrency."""
-        return self.estimate_many([record], num_threads=num_threads, explain=explain)[0]
+        return self.estimate_many(
+            [record], num_threads=num_threads, explain=explain, drivers_method=drivers_method
+        )[0]
 
     def estimate_many(
         self,
         records: Sequence[JobRecord | Mapping[str, Any]],
         num_threads: int | None = None,
         explain: bool = True,
+        drivers_method: str = "path",
     ) -> list[Estimate]:
-        """Estimates for a batch, interpreting each record once; `explain` fills the drivers."""
+        """Estimates for a batch, interpreting each record once; `explain` fills the drivers.
+
+        `drivers_method` is `QuantileModel.contributions`' method: "path" (cheap, the default) or "shap".
+        """
         rows = [interpret(r) for r in records]
         if not rows:
             return []
@@ -104,12 +114,17 @@ class SalaryModel:
                 estimate.warnings += evidence_warnings(found, population.source)
             out.append(estimate)
         if explain and isinstance(self.model, QuantileModel):
-            contrib, baseline = self.model.contributions(X)
+            contrib, baseline = self.model.contributions(X, method=drivers_method)
             feature_names = list(self.features.get_feature_names_out())
             for estimate, row, line, base, x in zip(out, rows, contrib, baseline, X, strict=True):
                 estimate.drivers, unstated = drivers(line, feature_names, row, x)
                 estimate.baseline = float(np.exp(base + unstated))
         return out
+
+    @property
+    def cheap_drivers(self) -> bool:
+        """Whether drivers cost about as much as the estimate (path attribution; baselines have none)."""
+        return not isinstance(self.model, QuantileModel) or self.model.explains_by_path()
 
     @property
     def population(self) -> Population | None:

@@ -7,6 +7,12 @@ one call. Each split follows LightGBM's own decision rules (missing values, zero
 and the trees are summed in LightGBM's order, so the results are the same numbers (tests compare them).
 Batches still go through `Booster.predict`, which is multi-threaded and faster per row.
 
+The same walk also explains a prediction by path attribution (Saabas): each split on a row's path moves
+the expected value of the tree from its node's to its child's, and that step goes to the split's feature.
+Expected values are leaf values weighted by the training rows each leaf holds (LightGBM's `leaf_count`),
+as LightGBM's TreeSHAP weighs them, so the trees' expected values (the baseline) are TreeSHAP's, and the
+baseline plus the steps equals the prediction. It costs one walk, against TreeSHAP's O(leaves x depth^2).
+
 It implements plain constant-leaf trees with an identity output, one output per iteration. `pack` reads
 LightGBM's model text and refuses, with the reason, anything else it finds there (linear trees,
 objectives with a link function, several classes, averaged random-forest output, header lines or tree
@@ -101,6 +107,8 @@ class Forest:
     cat_ranges: np.ndarray  # int32 (start, length) per categorical split, in cat_bits words
     cat_bits: np.ndarray  # uint32
     leaf_value: np.ndarray  # float64 per leaf
+    steps: np.ndarray  # float64 (left, right) per node: expected value of that child minus the node's
+    expected: np.ndarray  # float64 per tree: its expected value over the training rows
 
     def predict_row(self, row: np.ndarray) -> np.ndarray:
         """One value per booster for one row of `n_features` float64 values."""
@@ -119,6 +127,51 @@ class Forest:
             self.leaf_value,
         )
 
+    def contributions(self, X: np.ndarray, outputs: Sequence[int]) -> np.ndarray:
+        """Path attributions of the sum of `outputs`, per row: one per feature, then the expected value.
+
+        The layout of LightGBM's `pred_contrib`, so each row sums to the outputs' summed prediction.
+        """
+        rows = np.ascontiguousarray(X, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != self.n_features:
+            raise ValueError(f"expected rows of {self.n_features} features, got shape {rows.shape}")
+        selected = np.zeros(self.n_outputs, dtype=np.bool_)
+        selected[list(outputs)] = True
+        return _attribute(
+            rows,
+            selected,
+            self.roots,
+            self.outputs,
+            self.nodes,
+            self.cat_ranges,
+            self.cat_bits,
+            self.steps,
+            self.expected,
+        )
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _goes_left(node, value, cat_ranges, cat_bits):  # type: ignore[no-untyped-def]
+    """LightGBM's decision at one split: missing values, zero as missing, categorical bitsets."""
+    flag = node.flags
+    if flag & CATEGORICAL:
+        if np.isnan(value):
+            return False
+        category = int(value)  # truncates toward zero, as C++'s static_cast<int>
+        if category < 0:
+            return False
+        word = category >> 5
+        split = int(node.threshold)
+        if word >= cat_ranges[split, 1]:
+            return False
+        return (int(cat_bits[cat_ranges[split, 0] + word]) >> (category & 31)) & 1 == 1
+    missing = (flag >> 2) & 3
+    if np.isnan(value) and missing != MISSING_NAN:
+        value = 0.0
+    if (missing == MISSING_ZERO and -ZERO <= value <= ZERO) or (missing == MISSING_NAN and np.isnan(value)):
+        return (flag & DEFAULT_LEFT) != 0
+    return value <= node.threshold
+
 
 @numba.njit(cache=True, nogil=True)
 def _walk(x, roots, first_leaf, outputs, n_outputs, nodes, cat_ranges, cat_bits, leaf_value):  # type: ignore[no-untyped-def]
@@ -131,33 +184,53 @@ def _walk(x, roots, first_leaf, outputs, n_outputs, nodes, cat_ranges, cat_bits,
         index = base
         while True:
             node = nodes[index]
-            flag = node.flags
-            value = x[node.feature]
-            go_left = False
-            if flag & CATEGORICAL:
-                if not np.isnan(value):
-                    category = int(value)  # truncates toward zero, as C++'s static_cast<int>
-                    if category >= 0:
-                        word = category >> 5
-                        split = int(node.threshold)
-                        if word < cat_ranges[split, 1]:
-                            go_left = (int(cat_bits[cat_ranges[split, 0] + word]) >> (category & 31)) & 1 == 1
-            else:
-                missing = (flag >> 2) & 3
-                if np.isnan(value) and missing != MISSING_NAN:
-                    value = 0.0
-                if (missing == MISSING_ZERO and -ZERO <= value <= ZERO) or (
-                    missing == MISSING_NAN and np.isnan(value)
-                ):
-                    go_left = (flag & DEFAULT_LEFT) != 0
-                else:
-                    go_left = value <= node.threshold
+            go_left = _goes_left(node, x[node.feature], cat_ranges, cat_bits)
             child = int(node.left) if go_left else int(node.right)
             if child < 0:
                 out[outputs[t]] += leaf_value[first_leaf[t] + ~child]
                 break
             index = base + child
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _attribute(X, selected, roots, outputs, nodes, cat_ranges, cat_bits, steps, expected):  # type: ignore[no-untyped-def]
+    n_features = X.shape[1]
+    out = np.zeros((X.shape[0], n_features + 1))
+    for r in range(X.shape[0]):
+        x = X[r]
+        for t in range(roots.shape[0]):
+            if not selected[outputs[t]]:
+                continue
+            out[r, n_features] += expected[t]
+            index = roots[t]
+            if index < 0:  # a one-leaf tree: its value is its expected value
+                continue
+            base = index
+            while True:
+                node = nodes[index]
+                go_left = _goes_left(node, x[node.feature], cat_ranges, cat_bits)
+                out[r, node.feature] += steps[index, 0] if go_left else steps[index, 1]
+                child = int(node.left) if go_left else int(node.right)
+                if child < 0:
+                    break
+                index = base + child
+    return out
+
+
+def _expectations(
+    left: list[int], right: list[int], leaf_value: list[float], leaf_count: list[float], count: list[float]
+) -> list[float]:
+    """Expected value of each internal node: its leaves' values weighted by their training rows."""
+    expected = [0.0] * len(left)
+
+    def value(child: int) -> tuple[float, float]:
+        return (leaf_value[~child], leaf_count[~child]) if child < 0 else (expected[child], count[child])
+
+    for node in reversed(_preorder(left, right)):  # children before their parent
+        (a, na), (b, nb) = value(left[node]), value(right[node])
+        expected[node] = (a * na + b * nb) / (na + nb) if na + nb > 0 else (a + b) / 2
+    return expected
 
 
 def _numbers(line: str, kind: type) -> list[Any]:
@@ -234,16 +307,20 @@ def pack(boosters: Sequence[tuple[lgb.Booster, Sequence[int] | None]], n_feature
     cat_ranges: list[tuple[int, int]] = []
     cat_bits: list[int] = []
     leaf_value: list[float] = []
+    steps: list[tuple[float, float]] = []
+    expected: list[float] = []
     for output, (booster, columns) in enumerate(boosters):
         if booster.num_model_per_iteration() != 1:
             raise UnsupportedModel("only single-output boosters (regression, quantile) can be packed")
         for tree in _trees(booster):
             node0, leaf0 = len(records), len(leaf_value)
-            leaf_value.extend(_numbers(tree["leaf_value"], float))
+            leaves = _numbers(tree["leaf_value"], float)
+            leaf_value.extend(leaves)
             outputs.append(output)
             first_leaf.append(leaf0)
             if int(tree["num_leaves"]) == 1:
                 roots.append(~leaf0)
+                expected.append(leaves[0])
                 continue
             roots.append(node0)
             feature = _numbers(tree["split_feature"], int)
@@ -259,6 +336,19 @@ def pack(boosters: Sequence[tuple[lgb.Booster, Sequence[int] | None]], n_feature
             cat_bits.extend(_numbers(tree.get("cat_threshold", ""), int))
             order = _preorder(left, right)
             position = {old: new for new, old in enumerate(order)}  # offsets from the tree's first node
+            if "leaf_count" not in tree or "internal_count" not in tree:
+                raise UnsupportedModel(f"a tree without leaf_count or internal_count: {sorted(tree)}")
+            means = _expectations(
+                left,
+                right,
+                leaves,
+                _numbers(tree["leaf_count"], float),
+                _numbers(tree["internal_count"], float),
+            )
+            expected.append(means[0])
+
+            def mean(c: int) -> float:
+                return means[c] if c >= 0 else leaves[~c]  # noqa: B023 (used inside the loop)
 
             def child(c: int) -> int:
                 return position[c] if c >= 0 else c  # noqa: B023 (used inside the loop)
@@ -271,6 +361,7 @@ def pack(boosters: Sequence[tuple[lgb.Booster, Sequence[int] | None]], n_feature
                     cat_ranges.append((base + bounds[index], bounds[index + 1] - bounds[index]))
                 column = columns[feature[old]] if columns is not None else feature[old]
                 records.append((split, child(left[old]), child(right[old]), column, types[old], 0))
+                steps.append((mean(left[old]) - means[old], mean(right[old]) - means[old]))
     return Forest(
         roots=np.asarray(roots, dtype=np.int32),
         first_leaf=np.asarray(first_leaf, dtype=np.int32),
@@ -281,4 +372,6 @@ def pack(boosters: Sequence[tuple[lgb.Booster, Sequence[int] | None]], n_feature
         cat_ranges=np.asarray(cat_ranges, dtype=np.int32).reshape(-1, 2),
         cat_bits=np.asarray(cat_bits, dtype=np.uint32),
         leaf_value=np.asarray(leaf_value, dtype=np.float64),
+        steps=np.asarray(steps, dtype=np.float64).reshape(-1, 2),
+        expected=np.asarray(expected, dtype=np.float64),
     )

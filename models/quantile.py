@@ -55,6 +55,8 @@ MODEL_OPTIONS = ("center_objective", "center_huber_delta", "median_correction", 
 PER_ROW_COUNTS = {"min_data_in_leaf": 20, "min_data_per_group": 100}
 # Built from the boosters on first use, per process: never pickled, dropped when the boosters change.
 ROW_PREDICTORS = ("_packed", "_contrib")
+# How `contributions` explains P50: path attribution over the packed trees, or LightGBM's TreeSHAP.
+CONTRIBUTION_METHODS = ("path", "shap")
 
 
 def quantile_name(q: float) -> str:
@@ -344,8 +346,32 @@ class QuantileModel:
             out[:, i] = np.maximum(out[:, i], out[:, i - 1])
         return out
 
-    def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per-feature log contributions to P50 and the per-row baseline; baseline + sum == log P50."""
+    def contributions(self, X: np.ndarray, method: str = "path") -> tuple[np.ndarray, np.ndarray]:
+        """Per-feature log contributions to P50 and the per-row baseline; baseline + sum == log P50.
+
+        `method="path"` (path attribution over the packed trees, models/forest.py) costs one tree walk,
+        so drivers can stay on by default; `"shap"` is LightGBM's TreeSHAP, 60-120 times the cost,
+        which the path method approximates (docs/model.md, "Explanations"). Boosters the packed
+        walk refuses get TreeSHAP either way.
+        """
+        if method not in CONTRIBUTION_METHODS:
+            raise ValueError(f"method must be one of {CONTRIBUTION_METHODS}, got {method!r}")
+        forest = self._forest() if method == "path" else None
+        if forest is not None:
+            values = forest.contributions(X, (0, 1 + self.quantiles.index(0.5)))  # center, P50 residual
+            contrib, expected = values[:, :-1], values[:, -1]
+        else:
+            contrib, expected = self._tree_shap(X)
+        if self.time_index_ is not None:
+            contrib[:, self.time_index_] += self._trend(X)
+        return contrib, expected + self.shifts_[0.5]
+
+    def explains_by_path(self) -> bool:
+        """Whether `contributions` can use the packed trees, so drivers cost about one tree walk."""
+        return self._forest() is not None
+
+    def _tree_shap(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """LightGBM's TreeSHAP of the center and the P50 residual booster, and their expected values."""
         Xr = X[:, self.residual_columns_]
         if len(X) == 1:  # each single-row predictor has its own lock
             center_contrib, p50_contrib = self._contrib_predictors()
@@ -359,10 +385,7 @@ class QuantileModel:
                 )
         contrib = center[:, :-1].copy()
         contrib[:, self.residual_columns_] += resid[:, :-1]
-        if self.time_index_ is not None:
-            contrib[:, self.time_index_] += self._trend(X)
-        baseline = center[:, -1] + resid[:, -1] + self.shifts_[0.5]
-        return contrib, baseline
+        return contrib, center[:, -1] + resid[:, -1]
 
     def _contrib_lock(self) -> threading.Lock:
         # LightGBM's pred_contrib is not safe under concurrent calls on one booster (LightGBM #5482).

@@ -60,13 +60,13 @@ api = APIRouter(prefix="/v1", responses=REFUSALS, route_class=JSONBodyRoute)
 ops = APIRouter(tags=["operations"])
 
 RecordBody = Annotated[JobRecord, Body(openapi_examples=RECORD_EXAMPLES)]
-ExplainOne = Annotated[bool, Query(description="Compute `drivers`; false skips them (most of the CPU).")]
+ExplainOne = Annotated[bool, Query(description="Compute `drivers`; false skips them.")]
 ExplainBatch = Annotated[
     bool,
     Query(
         description="Compute `drivers` for every record, for at most max_explain_batch records. Off by "
-        "default: drivers cost several times the estimate itself, and a big explained batch would hold "
-        "up every other request."
+        "default; a model whose drivers need TreeSHAP (docs/model.md) spends milliseconds per record on "
+        "them."
     ),
 ]
 
@@ -110,9 +110,9 @@ def estimate_all(
         return out
 
 
-def inline(record: JobRecord, explain: bool, max_text_chars: int) -> bool:
-    """Whether to answer on the loop: no drivers and short text cost about a thread hop (RESULTS.md)."""
-    return not explain and len(record.description or "") <= max_text_chars
+def inline(record: JobRecord, explain: bool, max_text_chars: int, cheap_drivers: bool) -> bool:
+    """Whether to answer on the loop: short text and no drivers, or cheap ones, cost about a thread hop."""
+    return (not explain or cheap_drivers) and len(record.description or "") <= max_text_chars
 
 
 @api.post(
@@ -135,7 +135,7 @@ async def create_estimate(
         metrics.count_estimates(model.version or "local")
         return to_response(estimate, record, model_ref(model))
 
-    if inline(record, explain, settings.inline_text_chars):
+    if inline(record, explain, settings.inline_text_chars, model.bundle.cheap_drivers):
         return answer()
     return await run_in_threadpool(answer)
 

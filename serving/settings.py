@@ -33,15 +33,15 @@ class Settings(BaseSettings):
         100,
         ge=0,
         le=100_000,
-        description="Largest batch that may ask for drivers (explain=true): drivers cost several times "
-        "the estimate, and one big explained batch held up every other request for seconds.",
+        description="Largest batch that may ask for drivers (explain=true): with TreeSHAP drivers (a "
+        "model the packed trees refuse) one big explained batch held up every other request for seconds.",
     )
     inline_text_chars: int = Field(
         2_000,
         ge=-1,
-        description="A single estimate without drivers and with at most this much posting text is "
-        "answered on the event loop, as a thread hop costs as much as the estimate; -1 sends every "
-        "estimate to the threadpool.",
+        description="A single estimate with at most this much posting text is answered on the event "
+        "loop, as a thread hop costs as much as the estimate, unless its drivers need TreeSHAP (a model "
+        "the packed trees refuse); -1 sends every estimate to the threadpool.",
     )
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest request body accepted, in bytes.")
     api_keys: list[str] = Field(

@@ -35,9 +35,9 @@ def suggest(trial: optuna.Trial) -> tuple[dict[str, Any], int]:
     """The search space: LightGBM parameters shared by the center and the residual boosters, and rounds."""
     params = {
         "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.2, log=True),
-        # At most 63 leaves: the drivers' TreeSHAP grows with leaves times depth squared (4.2 ms per
-        # explained estimate at 31), and trials near 127 leaves took 3-8 minutes each on 2 cores,
-        # while 15 leaves were within noise of 31 on all three datasets (benchmarks/RESULTS.md).
+        # At most 63 leaves: trials near 127 leaves took 3-8 minutes each on 2 cores, while 15 leaves
+        # were within noise of 31 on all three datasets (benchmarks/RESULTS.md). (Drivers by TreeSHAP
+        # grew with leaves times depth squared, 4.2 ms at 31; path attribution grows with depth only.)
         "num_leaves": trial.suggest_int("num_leaves", 7, 63, log=True),
         "min_data_in_leaf": trial.suggest_int("min_data_in_leaf", 5, 200, log=True),
         "feature_fraction": trial.suggest_float("feature_fraction", 0.4, 1.0),

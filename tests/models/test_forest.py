@@ -1,10 +1,12 @@
-"""The one-row fast paths give LightGBM's own numbers: packed trees for predictions, C configs for SHAP."""
+"""The one-row fast paths give LightGBM's own numbers: packed trees for predictions and path attributions."""
 
 from __future__ import annotations
 
 import copy
+import math
 import pickle
 import threading
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -177,8 +179,16 @@ def test_models_the_walk_does_not_implement_are_refused_and_predicted_by_lightgb
     model.center_ = booster  # the same slot a tuned or configured center objective would fill
     model._packed_reset()
     assert model._forest() is None
+    assert (
+        not model.explains_by_path() and fitted.explains_by_path()
+    )  # the API sends such drivers to a thread
     rows = np.vstack([model.predict(X[i : i + 1]) for i in range(60)])
     np.testing.assert_array_equal(rows, model.predict(X[:60]))  # the batch path is Booster.predict
+    if params.get("linear_tree"):
+        return  # LightGBM cannot explain linear trees at all ("not implemented for linear trees")
+    path, shap = model.contributions(X[:60], method="path"), model.contributions(X[:60], method="shap")
+    np.testing.assert_array_equal(path[0], shap[0])  # drivers fall back to TreeSHAP too
+    np.testing.assert_array_equal(path[1], shap[1])
 
 
 @pytest.mark.parametrize("objective", ["multiclass", "multiclassova"])
@@ -199,3 +209,86 @@ def test_header_lines_and_tree_fields_it_does_not_know_are_refused() -> None:
     with pytest.raises(ValueError, match="future_field"):
         forest._check_tree("tree 0", {"num_leaves": "2", "future_field": "1"}, [])
 
+
+def _expected(node: dict[str, Any]) -> tuple[float, float]:
+    """A dumped node's expected value and training rows: its leaves' values weighted by their rows."""
+    if "leaf_value" in node:
+        return node["leaf_value"], node["leaf_count"]
+    (a, na), (b, nb) = _expected(node["left_child"]), _expected(node["right_child"])
+    return (a * na + b * nb) / (na + nb), na + nb
+
+
+def _goes_left(node: dict[str, Any], value: float) -> bool:
+    """LightGBM's split rule, read from `Booster.dump_model()` rather than the model text."""
+    if node["decision_type"] == "==":
+        left = {int(c) for c in str(node["threshold"]).split("||")}
+        return not math.isnan(value) and value >= 0 and int(value) in left
+    if math.isnan(value) and node["missing_type"] != "NaN":
+        value = 0.0
+    if (node["missing_type"] == "Zero" and abs(value) <= 1e-35) or (
+        node["missing_type"] == "NaN" and math.isnan(value)
+    ):
+        return bool(node["default_left"])
+    return value <= node["threshold"]
+
+
+def _reference_attribution(
+    booster: lgb.Booster, row: np.ndarray, columns: list[int], width: int
+) -> np.ndarray:
+    """Path attribution (Saabas) in plain Python: each step's change of expected value to its feature."""
+    out = np.zeros(width + 1)
+    for tree in booster.dump_model()["tree_info"]:
+        node = tree["tree_structure"]
+        out[width] += _expected(node)[0]
+        while "leaf_value" not in node:
+            feature = node["split_feature"]
+            child = node["left_child"] if _goes_left(node, row[feature]) else node["right_child"]
+            out[columns[feature]] += _expected(child)[0] - _expected(node)[0]
+            node = child
+    return out
+
+
+def _tiny_boosters() -> tuple[lgb.Booster, lgb.Booster, np.ndarray]:
+    """Two small boosters over a categorical column, missing values and zero-as-missing, and rows."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(400, 4))
+    X[:, 3] = rng.integers(0, 12, size=400)
+    y = X[:, 0] + np.sin(X[:, 1]) + (X[:, 3] % 3) * 0.5 + rng.normal(scale=0.1, size=400)
+    X[rng.random(X.shape) < 0.15] = np.nan
+    params = {"verbose": -1, "num_threads": 1, "num_leaves": 7, "min_data_in_leaf": 5, "max_cat_to_onehot": 2}
+    first = lgb.train({**params, "objective": "l2"}, lgb.Dataset(X, y, categorical_feature=[3]), 12)
+    Xr = X[:, [1, 3]]
+    second = lgb.train(
+        {**params, "objective": "quantile", "alpha": 0.5, "zero_as_missing": True},
+        lgb.Dataset(Xr, y, categorical_feature=[1]),
+        8,
+    )
+    rows = np.vstack([X[:150], [[np.nan] * 4], [[0.0, 0.0, 0.0, 40.0]], [[1.0, -1.0, 2.0, -3.0]]])
+    return first, second, rows
+
+
+def test_path_attribution_matches_a_pure_python_reference() -> None:
+    first, second, rows = _tiny_boosters()
+    assert any(t["num_cat"] for t in first.dump_model()["tree_info"])  # categorical splits are exercised
+    forest = pack([(first, None), (second, [1, 3])], 4)
+    got = forest.contributions(rows, (0, 1))
+    expected = np.array(
+        [
+            _reference_attribution(first, row, [0, 1, 2, 3], 4)
+            + _reference_attribution(second, row[[1, 3]], [1, 3], 4)
+            for row in rows
+        ]
+    )
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    only_second = forest.contributions(rows, (1,))
+    np.testing.assert_allclose(only_second[:, [0, 2]], 0.0)
+    np.testing.assert_allclose(only_second.sum(axis=1), second.predict(rows[:, [1, 3]]), rtol=0, atol=1e-12)
+
+
+def test_path_attribution_sums_to_the_prediction_around_treeshaps_expected_value() -> None:
+    first, _, rows = _tiny_boosters()
+    got = pack([(first, None)], 4).contributions(rows, (0,))
+    shap = first.predict(rows, pred_contrib=True)
+    np.testing.assert_allclose(got.sum(axis=1), first.predict(rows), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got[:, -1], shap[:, -1], rtol=0, atol=1e-12)  # the same baseline
+    assert not np.allclose(got[:, :-1], shap[:, :-1])  # a different attribution, not TreeSHAP renamed

@@ -359,6 +359,27 @@ def test_estimates_on_the_threadpool_equal_inline_ones(make_client: ClientFactor
         assert a == b
 
 
+def test_explained_estimates_run_on_the_event_loop_when_drivers_are_cheap(
+    make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client()
+    bundle = client.app.state.holder.current.bundle  # type: ignore[attr-defined]
+    estimate, threads = bundle.estimate, []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.get_ident())
+        return estimate(*args, **kwargs)
+
+    monkeypatch.setattr(bundle, "estimate", spy)
+    for query in ("?explain=false", "", "?explain=true"):
+        assert client.post(f"/v1/estimates{query}", json=SENIOR).json()["p50"]
+    assert bundle.cheap_drivers
+    assert len(set(threads)) == 1  # drivers by path attribution cost about a thread hop: no hop
+    monkeypatch.setattr(type(bundle), "cheap_drivers", property(lambda self: False))  # TreeSHAP's cost
+    client.post("/v1/estimates", json=SENIOR)
+    assert threads[-1] != threads[0]
+
+
 def test_cors_allows_only_configured_origins(make_client: ClientFactory) -> None:
     client = make_client(cors_origins=["https://jobs.example"])
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
