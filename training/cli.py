@@ -218,13 +218,28 @@ def serve(
 
 @data_app.command("demo")
 def data_demo(
-    out: Annotated[Path, typer.Option(help="Where to write the CSV.")] = Path("data/demo.csv"),
-    rows: Annotated[int, typer.Option(help="Number of synthetic records.")] = 5000,
+    out: Annotated[
+        Path, typer.Option(help="Where to write: a CSV file, or a folder for --format parquet.")
+    ] = Path("data/demo.csv"),
+    rows: Annotated[int, typer.Option(min=1, help="Number of synthetic records.")] = 5000,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,
+    format: Annotated[
+        str, typer.Option("--format", help="csv (one file) or parquet (a folder of partitions).")
+    ] = "csv",
+    partition_rows: Annotated[
+        int, typer.Option(min=1, help="Rows per Parquet partition, each drawn with its own seed.")
+    ] = 1_000_000,
 ) -> None:
     """Write the SYNTHETIC demo dataset (planted effects, not real salaries)."""
-    from training.sources.demo import write_demo
+    from training.sources.demo import write_demo, write_demo_parquet
 
+    if format == "parquet":
+        paths = write_demo_parquet(out, n=rows, seed=seed, partition_rows=partition_rows)
+        typer.echo(f"wrote {rows} synthetic demo records to {out} in {len(paths)} Parquet partitions")
+        return
+    if format != "csv":
+        typer.secho(f"error: --format {format!r} is not csv or parquet", fg="red", err=True)
+        raise typer.Exit(code=2)
     path = write_demo(out, n=rows, seed=seed)
     typer.echo(f"wrote {rows} synthetic demo records to {path}")
 
