@@ -244,6 +244,45 @@ def data_demo(
     typer.echo(f"wrote {rows} synthetic demo records to {path}")
 
 
+@app.command()
+def score(
+    input: Annotated[
+        str, typer.Option("--input", help="A CSV or Parquet file, or a glob of many (quote it).")
+    ],
+    output: Annotated[Path, typer.Option("--output", help="Folder for the Parquet part files.")],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model URI or bundle path (default: the champion).")
+    ] = None,
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", min=1, help="Rows read, scored and written at a time.")
+    ] = 100_000,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Batch estimates for files of job records, streamed in chunks so memory stays bounded.
+
+    Exit codes: 0 scored, 2 a bad input file or model (the message names it).
+    """
+    from mlflow.exceptions import MlflowException
+    from tqdm import tqdm
+
+    from models.registry import alias_uri
+    from serving.loader import load_model
+    from training.score import BadInput, input_files, score_files
+
+    try:
+        input_files(input)  # refuse a missing or non-CSV/Parquet file before loading the model
+        bundle = load_model(model or alias_uri(), tracking_uri).bundle
+        with tqdm(unit=" rows", unit_scale=True, desc="scoring") as bar:
+            summary = score_files(bundle, input, output, chunk_rows, progress=bar.update)
+    except (BadInput, MlflowException, ValueError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(
+        f"scored {summary.rows:,} rows from {summary.files} files into {summary.parts} part files in "
+        f"{output} ({summary.rows_per_second:,.0f} rows/s)"
+    )
+
+
 @data_app.command("fetch")
 def data_fetch(
     name: Annotated[str, typer.Argument(help="Public dataset to download: aijobs.")],
