@@ -104,6 +104,11 @@ def _numbers(path: Path, frame: pd.DataFrame, first_row: int) -> pd.DataFrame:
     return frame
 
 
+def check_file(path: Path) -> None:
+    """Read a file's header or schema only, so a bad file is refused before any part file is written."""
+    next(read_chunks(path, 1), None)
+
+
 def read_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """A file's rows, `chunk_rows` at a time, with JobRecord columns typed; BadInput names the file."""
     kind = SUFFIXES[path.suffix.lower()]
@@ -213,6 +218,8 @@ def score_files(
 ) -> ScoreSummary:
     """Score every file `pattern` names into part files under `output`, one chunk in memory at a time."""
     paths = input_files(pattern)
+    for path in paths:
+        check_file(path)
     output.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     rows = parts = 0

@@ -124,3 +124,15 @@ def test_a_parquet_column_of_the_wrong_type_is_refused(bundle_dir: Path, tmp_pat
     )
     assert result.exit_code == 2, result.output
     assert str(path) in result.output and "'work_year'" in result.output
+
+
+def test_a_bad_file_in_a_glob_is_refused_before_anything_is_written(bundle_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_text(CSV_TEXT)
+    (tmp_path / "in" / "b.csv").write_text("colour,shape\nred,round\n")
+    out = tmp_path / "out"
+    args = ["score", "--input", str(tmp_path / "in" / "*.csv"), "--output", str(out)]
+    result = CliRunner().invoke(cli, [*args, "--model", str(bundle_dir)])
+    assert result.exit_code == 2, result.output
+    assert "b.csv" in result.output
+    assert not list(out.glob("*.parquet"))
