@@ -87,6 +87,22 @@ def main() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", OPENMP_WAIT_POLICY)
 
 
+PROGRESS_LOGGERS = ("training.train", "models.quantile")  # rows read, boosters fitted
+
+
+def _show_progress() -> None:
+    """Print training progress (rows read, boosters fitted) to stderr, so a long run is not silent."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    for name in PROGRESS_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        if not logger.handlers:
+            logger.addHandler(handler)
+
+
 @app.command()
 def train(
     source: SourceOpt = "demo",
@@ -113,6 +129,7 @@ def train(
     from training.config import TrainConfig
     from training.train import train as run_training
 
+    _show_progress()
     try:
         result = run_training(
             TrainConfig(
