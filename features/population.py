@@ -96,6 +96,8 @@ class Population:
         self.countries = dict(countries)
         self.rows = rows
         self.source = source
+        # Evidence depends only on a record's role, seniority and country: batches repeat them.
+        self._evidence: dict[tuple[str, str | None, str | None], Evidence] = {}
 
     @classmethod
     def count(cls, rows: Iterable[Interpretation], source: str = "") -> Population:
@@ -143,6 +145,13 @@ class Population:
 
     def evidence(self, row: Interpretation) -> Evidence:
         """The finest stated group with enough records, dropping seniority, then country, if thin."""
+        key = (row.role, row.seniority, row.country)
+        found = self._evidence.get(key)
+        if found is None:
+            found = self._evidence.setdefault(key, self._find_evidence(row))
+        return found
+
+    def _find_evidence(self, row: Interpretation) -> Evidence:
         parts = given_parts(row)
         unseen = [
             value

@@ -107,7 +107,7 @@ class SalaryModel:
                 found = population.evidence(row)
                 estimate.evidence = {
                     "records": found.records,
-                    "group": found.group,
+                    "group": dict(found.group),  # evidence is shared by every record of its group
                     "matching_all_stated": found.stated,
                 }
                 estimate.confidence = confidence(found, float(line[0]), float(line[-1]))

@@ -28,6 +28,7 @@ from models.forest import Forest, pack
 from models.profiles import BITS, masks, profile_columns, profile_keys
 from models.row_predict import RowContributions
 
+log = logging.getLogger(__name__)
 QUANTILES: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
 DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.05,
@@ -254,6 +255,7 @@ class QuantileModel:
             self._dataset(X, target, self.feature_names_, self._weights(complete)),
             self.num_boost_round,
         )
+        log.info("fitted the center booster on %d rows", len(y_log))
 
     def _fit_residuals(self, X: np.ndarray, y_log: np.ndarray, complete: np.ndarray | None) -> None:
         """Quantile boosters of the current location's residual on these rows, without experience."""
@@ -271,6 +273,7 @@ class QuantileModel:
             # Without the median correction the P50 booster learns zero, so P50 is the (robust) center.
             label = residual if correct_median or q != 0.5 else np.zeros_like(residual)
             self.boosters_[q] = lgb.train(params, self._dataset(Xr, label, rnames, weight), rounds)
+            log.info("fitted the %s booster on %d rows", quantile_name(q), len(y_log))
 
     def _packed_reset(self) -> None:
         """Drop one-row predictors built from boosters that a refit replaced."""

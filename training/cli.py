@@ -87,6 +87,22 @@ def main() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", OPENMP_WAIT_POLICY)
 
 
+PROGRESS_LOGGERS = ("training.train", "models.quantile")  # rows read, boosters fitted
+
+
+def _show_progress() -> None:
+    """Print training progress (rows read, boosters fitted) to stderr, so a long run is not silent."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    for name in PROGRESS_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        if not logger.handlers:
+            logger.addHandler(handler)
+
+
 @app.command()
 def train(
     source: SourceOpt = "demo",
@@ -113,6 +129,7 @@ def train(
     from training.config import TrainConfig
     from training.train import train as run_training
 
+    _show_progress()
     try:
         result = run_training(
             TrainConfig(
@@ -218,15 +235,69 @@ def serve(
 
 @data_app.command("demo")
 def data_demo(
-    out: Annotated[Path, typer.Option(help="Where to write the CSV.")] = Path("data/demo.csv"),
-    rows: Annotated[int, typer.Option(help="Number of synthetic records.")] = 5000,
+    out: Annotated[
+        Path, typer.Option(help="Where to write: a CSV file, or a folder for --format parquet.")
+    ] = Path("data/demo.csv"),
+    rows: Annotated[int, typer.Option(min=1, help="Number of synthetic records.")] = 5000,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,
+    format: Annotated[
+        str, typer.Option("--format", help="csv (one file) or parquet (a folder of partitions).")
+    ] = "csv",
+    partition_rows: Annotated[
+        int, typer.Option(min=1, help="Rows per Parquet partition, each drawn with its own seed.")
+    ] = 1_000_000,
 ) -> None:
     """Write the SYNTHETIC demo dataset (planted effects, not real salaries)."""
-    from training.sources.demo import write_demo
+    from training.sources.demo import write_demo, write_demo_parquet
 
+    if format == "parquet":
+        paths = write_demo_parquet(out, n=rows, seed=seed, partition_rows=partition_rows)
+        typer.echo(f"wrote {rows} synthetic demo records to {out} in {len(paths)} Parquet partitions")
+        return
+    if format != "csv":
+        typer.secho(f"error: --format {format!r} is not csv or parquet", fg="red", err=True)
+        raise typer.Exit(code=2)
     path = write_demo(out, n=rows, seed=seed)
     typer.echo(f"wrote {rows} synthetic demo records to {path}")
+
+
+@app.command()
+def score(
+    input: Annotated[
+        str, typer.Option("--input", help="A CSV or Parquet file, or a glob of many (quote it).")
+    ],
+    output: Annotated[Path, typer.Option("--output", help="Folder for the Parquet part files.")],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model URI or bundle path (default: the champion).")
+    ] = None,
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", min=1, help="Rows read, scored and written at a time.")
+    ] = 100_000,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Batch estimates for files of job records, streamed in chunks so memory stays bounded.
+
+    Exit codes: 0 scored, 2 a bad input file or model (the message names it).
+    """
+    from mlflow.exceptions import MlflowException
+    from tqdm import tqdm
+
+    from models.registry import alias_uri
+    from serving.loader import load_model
+    from training.score import BadInput, input_files, score_files
+
+    try:
+        input_files(input)  # refuse a missing or non-CSV/Parquet file before loading the model
+        bundle = load_model(model or alias_uri(), tracking_uri).bundle
+        with tqdm(unit=" rows", unit_scale=True, desc="scoring") as bar:
+            summary = score_files(bundle, input, output, chunk_rows, progress=bar.update)
+    except (BadInput, MlflowException, ValueError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(
+        f"scored {summary.rows:,} rows from {summary.files} files into {summary.parts} part files in "
+        f"{output} ({summary.rows_per_second:,.0f} rows/s)"
+    )
 
 
 @data_app.command("fetch")

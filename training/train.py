@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -22,10 +24,14 @@ from training.augment import blank_parts
 from training.cleaning import CleaningReport, clean_source
 from training.config import TrainConfig
 from training.evaluate import regression_metrics
+from training.memory import available_memory, check_training_memory
 from training.sources import SourceFrame, get_source
 from training.sources.base import TARGET
 from training.splits import calibration_fold, random_stream, split_frame
 from training.tuned_params import with_tuned_params
+
+log = logging.getLogger(__name__)
+MEMORY_SAMPLE_ROWS = 20_000  # rows whose feature columns size the memory check before a run starts
 
 
 @dataclass
@@ -72,15 +78,27 @@ def make_model(config: TrainConfig) -> QuantileModel | Baseline:
     return BASELINES[config.model_kind](config.quantiles)
 
 
-def fit_bundle(train: pd.DataFrame, config: TrainConfig) -> SalaryModel:
-    """Fit the feature pipeline on the rows, and the model on the rows and their partial copies."""
+def _copies(config: TrainConfig) -> int:
+    """Partial copies per training row: LightGBM bundles only, baselines fit the rows as given."""
+    return config.augment_copies if config.model_kind == "lightgbm" else 0
+
+
+def fit_bundle(
+    train: pd.DataFrame, config: TrainConfig, available: Callable[[], int | None] = available_memory
+) -> SalaryModel:
+    """Fit the feature pipeline on the rows, and the model on the rows and their partial copies.
+
+    Refuses (NotEnoughMemory) before the matrix is built when `available()` bytes will not hold the fit.
+    """
     rows = interpret_all(train)  # the costly part: read each record once for fit and transform
     features = JobFeatures(min_count=config.min_count).fit(rows)
     names = list(features.get_feature_names_out())
+    copies = _copies(config)
+    check_training_memory(len(train), len(names), copies, available)
+    log.info("fitting on %d rows, %d feature columns, %d partial copies each", len(train), len(names), copies)
     default_year = features.default_work_year_
     years = np.array([r.work_year or default_year or np.nan for r in rows], dtype=float)
     fold = calibration_fold(years, seed=config.seed)
-    copies = config.augment_copies if config.model_kind == "lightgbm" else 0
     augmented, origin = blank_parts(train, copies, random_stream(config.seed, "copies"))
     rows += interpret_all(augmented.iloc[len(train) :])
     X = features.transform_interpretations(rows)
@@ -133,23 +151,39 @@ def _log_bundle(bundle: SalaryModel) -> str:
     return str(info.model_uri)
 
 
-def train(config: TrainConfig) -> TrainResult:
-    """The whole job: read, clean, split, fit, evaluate, log, register."""
+def check_fits(
+    frame: pd.DataFrame, config: TrainConfig, available: Callable[[], int | None] = available_memory
+) -> None:
+    """Refuse before any run is logged when the fit on every row will not fit in memory.
+
+    The feature columns are counted on a sample (a lower bound: the full data passes `min_count` for
+    more skills and title words), so `fit_bundle` checks again with the exact count.
+    """
+    sample = frame.iloc[:MEMORY_SAMPLE_ROWS]
+    columns = len(JobFeatures(min_count=config.min_count).fit(sample).get_feature_names_out())
+    check_training_memory(len(frame), columns, _copies(config), available)
+
+
+def train(config: TrainConfig, available: Callable[[], int | None] = available_memory) -> TrainResult:
+    """The whole job: read, clean, split, fit, evaluate, log, register; `available` sizes the memory check."""
     registry.configure(config.tracking_uri)
     config = with_tuned_params(config)
     config = replace(config, num_threads=config.threads())  # logged as the run's num_threads
     source, frame, report = load_training_frame(config)
+    where = source.path or config.source
+    log.info("read %d rows from %s, %d after cleaning", report.rows_in, where, len(frame))
+    check_fits(frame, config, available)
     split = split_frame(frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal)
     experiment_id = registry.ensure_experiment(config.experiment)
     run_name = f"{config.model_kind}-{config.source}"
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         tracking.log_inputs(config, split, source.path, report)
-        backtest = fit_bundle(split.train, config)
+        backtest = fit_bundle(split.train, config, available)
         preds, metrics = score_bundle(backtest, split.evaluation, config.num_threads)
         # The backtest scored, the served model learns from every row, the newest included, by the same
         # procedure (a temporal split's newest year is then the calibration fold); the metrics stay
         # the backtest's, as nothing is left to score the final model on.
-        bundle = fit_bundle(frame, config) if config.refit_all else backtest
+        bundle = fit_bundle(frame, config, available) if config.refit_all else backtest
         bundle.metadata.update(
             {
                 "source": config.source,
