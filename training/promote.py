@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -17,6 +18,7 @@ from mlflow.tracking import MlflowClient
 from models import registry
 from training.evaluate import HEADLINE
 
+LOG = logging.getLogger(__name__)
 REGISTRY_EXPERIMENT = "salary-registry"
 ACTOR_ENV = "SALARY_ACTOR"
 MAX_TAG_CHARS = 4000
@@ -163,7 +165,11 @@ def move_alias(alias: str, version: str, reason: str, name: str = registry.MODEL
         client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.FAILED))
         raise
     client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.FINISHED))
-    client.update_registered_model(name, description=history_table(alias_history(name=name)))
+    try:
+        client.update_registered_model(name, description=history_table(alias_history(name=name)))
+    except (MlflowException, OSError) as exc:  # the move happened and is logged; only its table is late
+        LOG.warning("alias %s moved to v%s, but the registry's history table was not updated: %s",
+                    alias, version, exc)
     return move
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.data.pandas_dataset import PandasDataset
 
 from features.interpret import Interpretation
 from features.pipeline import JobFeatures, interpret_all
@@ -213,7 +214,7 @@ def _log_outcome(
     report: CleaningReport,
     scored: Backtest,
     bundle: SalaryModel,
-    evaluation: Any,
+    evaluation: PandasDataset,
     groups: pd.DataFrame | None,
     package: bool = True,
 ) -> str | None:
@@ -244,6 +245,7 @@ def _log_outcome(
 
 def _annotate(bundle: SalaryModel, summary: dict[str, Any], run_id: str, metrics: dict[str, float],
               refitted: bool) -> None:
+    """Write the run, its data and its backtest into the bundle, which serving reports from."""
     bundle.metadata.update(
         {
             **summary,
