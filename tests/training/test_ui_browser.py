@@ -36,8 +36,12 @@ SALARY = "from training.cli import app; app()"  # `salary` where the console scr
 PAGE_TIMEOUT_MS = 120_000  # a deadline on a loaded shared machine, not a speed assertion
 
 
+@pytest.fixture(scope="module")
 def chromium() -> str:
-    """Debian's Chromium (or $SALARY_CHROMIUM); in CI its absence fails the test, elsewhere it skips it."""
+    """Debian's Chromium (or $SALARY_CHROMIUM), looked for before anything is trained or started.
+
+    In CI its absence fails the test (.ci/run installs it); elsewhere it skips it.
+    """
     found = os.environ.get("SALARY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
         return found
@@ -68,7 +72,9 @@ class SalaryUi(MlflowServer):
 
 
 @pytest.fixture(scope="module")
-def trained_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[TrainResult]]]:
+def trained_store(
+    chromium: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, list[TrainResult]]]:
     """The demo trained twice with tiny settings, with the baselines beside each run."""
     root = tmp_path_factory.mktemp("ui-store")
     data = write_demo(root / "demo.csv", n=1200, seed=3)
@@ -90,9 +96,8 @@ def ui(trained_store: tuple[Path, list[TrainResult]]) -> Iterator[SalaryUi]:
 
 
 @pytest.fixture()
-def page() -> Iterator[Any]:
+def page(chromium: str) -> Iterator[Any]:
     """A fresh headless Chromium page, in a new empty profile."""
-    executable = chromium()
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -100,7 +105,7 @@ def page() -> Iterator[Any]:
             raise
         pytest.skip("needs the playwright package (pip install -e '.[dev]')")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         # Wide enough that the grid renders every headline column (it draws only the visible ones).
         tab = browser.new_page(viewport={"width": 2600, "height": 1000})
         tab.set_default_timeout(PAGE_TIMEOUT_MS)
