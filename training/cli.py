@@ -70,6 +70,14 @@ ThreadsOpt = Annotated[
     int | None,
     typer.Option("--threads", help="LightGBM threads (default: the cores this process may run on)."),
 ]
+BaselinesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--baselines/--no-baselines",
+        help="Also log the global-median and group-median baselines as runs on the same evaluation set "
+        "(seconds of work; logged, never registered).",
+    ),
+]
 TunedOpt = Annotated[
     Path | None,
     typer.Option(
@@ -120,6 +128,7 @@ def train(
     threads: ThreadsOpt = None,
     copies: CopiesOpt = 3,
     refit_all: RefitOpt = True,
+    baselines: BaselinesOpt = True,
 ) -> None:
     """Train a model bundle on a dataset, log it to MLflow and register it.
 
@@ -127,6 +136,7 @@ def train(
     """
     from training.cleaning import TooManyRejected
     from training.config import TrainConfig
+    from training.evaluate import HEADLINE
     from training.train import train as run_training
 
     _show_progress()
@@ -146,6 +156,7 @@ def train(
                 num_threads=threads,
                 augment_copies=copies,
                 refit_all=refit_all,
+                baselines=baselines,
             )
         )
     except ValueError as exc:
@@ -156,10 +167,12 @@ def train(
     typer.echo(result.report.to_text())
     typer.echo(f"split: {result.split_kind}, evaluation digest {result.eval_digest}")
     typer.echo("backtest metrics" + (" (the registered model is then refitted on all rows)" * refit_all))
-    for key in ("mae", "mdape", "r2_log", "coverage_p10_p90", "coverage_p25_p75"):
+    for key in HEADLINE:
         if key in result.metrics:
-            typer.echo(f"  {key:<18} {result.metrics[key]:,.4f}")
+            typer.echo(f"  {key:<20} {result.metrics[key]:,.4f}")
     typer.echo(f"run {result.run_id}; model {result.model_uri}")
+    for kind, run_id in result.baseline_runs.items():
+        typer.echo(f"baseline {kind}: run {run_id}")
     if result.version:
         note = " (now champion)" if result.became_champion else ""
         typer.echo(f"registered salary-estimator version {result.version}{note}")
@@ -346,6 +359,7 @@ def retrain(
     tuned_params: TunedOpt = None,
     max_rejected: MaxRejectedOpt = 0.05,
     threads: ThreadsOpt = None,
+    baselines: BaselinesOpt = True,
 ) -> None:
     """Train a challenger, compare it with the champion on the same evaluation set, promote if it passes.
 
@@ -359,7 +373,7 @@ def retrain(
     config = TrainConfig(
         source=source, data=data, seed=seed, num_boost_round=rounds, temporal=not random_split,
         tracking_uri=tracking_uri, model_kind=model_kind, tuned_params=tuned_params,
-        max_rejected=max_rejected, num_threads=threads,
+        max_rejected=max_rejected, num_threads=threads, baselines=baselines,
     )
     result = run_retrain(config, Gate(mae_tolerance, coverage_min, coverage_max), lock_file, reason)
     if result.comparison is not None:
@@ -433,13 +447,22 @@ def ui(
     """Start the MLflow UI on the same store the other commands use."""
     import subprocess
 
-    from models.registry import tracking_uri as resolve_uri
-    from training.compare import ui_command
+    import mlflow
+
+    from models import registry
+    from training.compare import runs_page, ui_command, ui_environment
+    from training.tracking import experiment_tags
 
     try:
-        command = ui_command(resolve_uri(tracking_uri), host, port)
+        command = ui_command(registry.tracking_uri(tracking_uri), host, port)
     except ValueError as exc:
         typer.secho(str(exc), fg="yellow", err=True)
         raise typer.Exit(code=2) from exc
-    typer.echo(f"MLflow UI on http://{host}:{port} (Ctrl-C stops it)")
-    raise typer.Exit(code=subprocess.call(command))
+    base = f"http://{host}:{port}"
+    registry.configure(tracking_uri)
+    page = base
+    if mlflow.get_experiment_by_name(registry.EXPERIMENT) is not None:
+        # A store trained before the UI tags existed gets them now, so the link opens as it should.
+        page = runs_page(base, registry.ensure_experiment(registry.EXPERIMENT, experiment_tags()))
+    typer.echo(f"MLflow UI on {base} (Ctrl-C stops it); training runs with their metrics:\n  {page}")
+    raise typer.Exit(code=subprocess.call(command, env=ui_environment(os.environ)))

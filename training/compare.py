@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from models import registry
+from training.evaluate import HEADLINE
+from training.tracking import HEADLINE_VIEW
 
-HEADLINE = ("mae", "mdape", "r2_log", "coverage_p10_p90", "width_p10_p90", "coverage_p25_p75")
 HIDDEN_PREFIXES = ("segment/", "champion_", "rows_dropped_", "rows_rejected_")
 HIDDEN_PARAMS = ("tracking_uri", "register", "data")  # where a run was logged, not what it was
 
@@ -85,7 +87,11 @@ def compare(refs: Sequence[str] = (registry.CHAMPION, registry.CHALLENGER)) -> C
 
 
 def ui_command(tracking_uri: str, host: str = "127.0.0.1", port: int = 5000) -> list[str]:
-    """The `mlflow ui` command line for a local store; a tracking server already has its own UI."""
+    """The `mlflow ui` command line for a local store; a tracking server already has its own UI.
+
+    One worker: the UI of a local store has one reader, and MLflow's default of four takes a loaded
+    two-core machine tens of seconds to start.
+    """
     if tracking_uri.startswith(("http://", "https://")):
         raise ValueError(f"{tracking_uri} is a tracking server: open it in a browser, it serves the UI")
     artifacts = (Path.cwd() / registry.DEFAULT_ARTIFACT_DIR).resolve().as_uri()
@@ -93,5 +99,33 @@ def ui_command(tracking_uri: str, host: str = "127.0.0.1", port: int = 5000) -> 
         sys.executable, "-m", "mlflow", "ui",
         "--backend-store-uri", tracking_uri,
         "--default-artifact-root", artifacts,
-        "--host", host, "--port", str(port),
+        "--host", host, "--port", str(port), "--workers", "1",
     ]
+
+
+def ui_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The UI's environment: MLflow's background job runners off unless asked for.
+
+    They serve GenAI features (scorers, trace jobs) and start a dozen processes, which on a loaded
+    two-core machine delay the first page by tens of seconds; `MLFLOW_SERVER_ENABLE_JOB_EXECUTION=true`
+    brings them back.
+    """
+    return {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **environ}
+
+
+def runs_page(base_url: str, experiment_id: str) -> str:
+    """The experiment's runs in the UI, as model training, with the headline metric columns.
+
+    MLflow 3's UI shows its GenAI pages unless told `workflowType=machine_learning` (newer releases read
+    it from the page address and the browser's memory, not from the experiment's kind tag), and shows no
+    metric column until someone picks them; the headline view (`tracking.headline_view`) picks them.
+    """
+    query = f"workflowType=machine_learning&viewStateShareKey={HEADLINE_VIEW}"
+    return f"{base_url.rstrip('/')}/#/experiments/{experiment_id}/runs?{query}"
+
+
+def compare_page(base_url: str, experiment_id: str, run_ids: Sequence[str]) -> str:
+    """The UI's side-by-side page of runs: every parameter and metric, plots of the chosen ones."""
+    runs = json.dumps(list(run_ids), separators=(",", ":"))
+    experiments = json.dumps([experiment_id], separators=(",", ":"))
+    return f"{base_url.rstrip('/')}/#/compare-runs?runs={runs}&experiments={experiments}"

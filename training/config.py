@@ -47,6 +47,7 @@ class TrainConfig:
     num_threads: int | None = None  # LightGBM threads; None: the cores available (params' num_threads wins)
     augment_copies: int = 3  # partial copies of each training row (training/augment.py); 0: none
     refit_all: bool = True  # after the backtest, fit the registered model on every cleaned row
+    baselines: bool = True  # log the global- and group-median baselines beside the run, same evaluation set
 
     def threads(self) -> int:
         """LightGBM's thread count: params' `num_threads`, else this config's, else the cores available."""

@@ -9,6 +9,26 @@ import pandas as pd
 
 from models.quantile import quantile_name
 
+# The metrics a data scientist sorts and compares runs by, in this order, under the same names in MLflow,
+# `salary compare`, the retrain gate's table and the comparison notebook. The rest stay on the run.
+HEADLINE = (
+    "mae",
+    "mdape",
+    "r2_log",
+    "coverage_p10_p90",
+    "coverage_p25_p75",
+    "width_p10_p90",
+    "mae_vs_group_median",
+)
+REFERENCE_BASELINE = "group_median"  # the baseline `mae_vs_group_median` divides by
+
+
+def relative_to_reference(metrics: dict[str, float], reference_mae: float | None) -> dict[str, float]:
+    """`metrics` with `mae_vs_group_median` (MAE over the group-median baseline's, same rows) when known."""
+    if reference_mae is None or not reference_mae > 0:
+        return dict(metrics)
+    return {**metrics, "mae_vs_group_median": metrics["mae"] / reference_mae}
+
 
 def pinball_loss(y: np.ndarray, pred: np.ndarray, q: float) -> float:
     """Mean quantile (pinball) loss of predictions `pred` for quantile `q`."""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import mlflow
 from mlflow.entities import Param, RunStatus
@@ -13,10 +16,14 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from models import registry
+from training.evaluate import HEADLINE
 
+LOG = logging.getLogger(__name__)
 REGISTRY_EXPERIMENT = "salary-registry"
 ACTOR_ENV = "SALARY_ACTOR"
 MAX_TAG_CHARS = 4000
+MAX_DESCRIPTION_CHARS = 4900  # SQL stores keep at most 5000 characters of a description
+HISTORY_CELL_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -46,10 +53,60 @@ def current_version(alias: str, name: str = registry.MODEL_NAME) -> str | None:
         raise
 
 
-def register_version(model_uri: str, run_id: str, name: str = registry.MODEL_NAME) -> str:
+def register_version(
+    model_uri: str,
+    run_id: str,
+    name: str = registry.MODEL_NAME,
+    tags: Mapping[str, str] | None = None,
+    description: str | None = None,
+) -> str:
     """Register a logged model as a new version, tagged with the run that produced it; no alias moves."""
-    version = mlflow.register_model(model_uri, name, tags={"run_id": run_id})
+    version = mlflow.register_model(model_uri, name, tags={"run_id": run_id, **(tags or {})})
+    if description:
+        MlflowClient().update_model_version(name, str(version.version), description[:MAX_DESCRIPTION_CHARS])
     return str(version.version)
+
+
+def _number(name: str, value: float) -> str:
+    if name.startswith(("mae", "width")) and not name.startswith("mae_vs"):
+        return f"{value:,.0f}"
+    return f"{value:.3f}"
+
+
+def version_description(
+    summary: Mapping[str, Any], metrics: Mapping[str, float], run_id: str, decision: str
+) -> str:
+    """A registered version's description (markdown): its data, rows, backtest metrics, who decided what."""
+    rows = (
+        f"{summary['rows_in']:,} rows read, {summary['rows_out']:,} after cleaning; backtest fitted on "
+        f"{summary['rows_train']:,} and scored on {summary['rows_eval']:,} ({summary['split']}); "
+        f"this model fitted on {summary['rows_fitted']:,}."
+    )
+    table = ["| metric | backtest |", "|---|---|"] + [
+        f"| {name} | {_number(name, metrics[name])} |" for name in HEADLINE if name in metrics
+    ]
+    lines = [
+        f"**{summary['model_kind']}** on **{summary['source']}** (`{summary['data_path']}`)",
+        "",
+        rows,
+        "",
+        *table,
+        "",
+        f"Evaluation digest `{summary['eval_digest']}`; run `{run_id}`.",
+        "",
+        f"Decision: {decision}",
+    ]
+    return "\n".join(lines)
+
+
+def version_tags(summary: Mapping[str, Any]) -> dict[str, str]:
+    """A registered version's tags: where its data came from, which rows scored it, its bundle format."""
+    return {
+        "source": str(summary["source"]),
+        "model_kind": str(summary["model_kind"]),
+        "eval_digest": str(summary["eval_digest"]),
+        "bundle_format": str(registry.BUNDLE_FORMAT_VERSION),
+    }
 
 
 def register(
@@ -60,15 +117,17 @@ def register(
     challenger_reason: str | None = None,
     replace_champion: bool = False,
     name: str = registry.MODEL_NAME,
+    description: str | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> tuple[str, bool]:
     """The one way a run's model enters the registry: a new version, then its aliases, champion last.
 
     It gets `challenger` when `challenger_reason` is given. It becomes `champion` only when
     `champion_reason` is given (a version allowed to serve) and there is no champion yet, or
     `replace_champion` says the caller (a passed gate) decided to replace it. Returns the version
-    and whether it is now champion.
+    and whether it is now champion. `description` and `tags` describe the version (version_description).
     """
-    version = register_version(model_uri, run_id, name)
+    version = register_version(model_uri, run_id, name, tags, description)
     if challenger_reason is not None:
         move_alias(registry.CHALLENGER, version, challenger_reason, name)
     if champion_reason is None:
@@ -106,7 +165,40 @@ def move_alias(alias: str, version: str, reason: str, name: str = registry.MODEL
         client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.FAILED))
         raise
     client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.FINISHED))
+    try:
+        client.update_registered_model(name, description=history_table(alias_history(name=name)))
+    except (MlflowException, OSError) as exc:  # the move happened and is logged; only its table is late
+        LOG.warning("alias %s moved to v%s, but the registry's history table was not updated: %s",
+                    alias, version, exc)
     return move
+
+
+def _cell(text: str | None) -> str:
+    flat = " ".join((text or "-").split()).replace("|", "/")
+    return flat if len(flat) <= HISTORY_CELL_CHARS else flat[: HISTORY_CELL_CHARS - 1] + "…"
+
+
+def history_table(moves: list[AliasMove]) -> str:
+    """The alias log as a markdown table, newest first, for the registered model's description.
+
+    MLflow keeps no history of alias moves; the `salary-registry` experiment does, and this table shows it
+    where people look, the registry page. Older rows go when the description would pass the stores' limit.
+    """
+    head = [
+        "Alias history, newest first (written by `training/promote.py`; every move is also a run in the "
+        f"`{REGISTRY_EXPERIMENT}` experiment).",
+        "",
+        "| when (UTC) | alias | from | to | who | why |",
+        "|---|---|---|---|---|---|",
+    ]
+    rows = [
+        f"| {m.at[:19].replace('T', ' ')} | {m.alias} | {'v' + m.from_version if m.from_version else '-'} "
+        f"| v{m.to_version} | {_cell(m.actor)} | {_cell(m.reason)} |"
+        for m in reversed(moves)
+    ]
+    while rows and len("\n".join(head + rows)) > MAX_DESCRIPTION_CHARS:
+        rows.pop()
+    return "\n".join(head + rows)
 
 
 def alias_history(alias: str | None = None, name: str = registry.MODEL_NAME) -> list[AliasMove]:

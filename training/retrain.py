@@ -18,9 +18,10 @@ from mlflow.tracking import MlflowClient
 from models import registry
 from training import promote
 from training.config import TrainConfig
+from training.evaluate import HEADLINE, relative_to_reference
 from training.train import TrainResult, evaluate_bundle, train
 
-COMPARED_METRICS = ("mae", "mdape", "r2_log", "coverage_p10_p90", "coverage_p25_p75", "width_p10_p90")
+COMPARED_METRICS = HEADLINE
 
 
 class Outcome(IntEnum):
@@ -127,18 +128,29 @@ def _retrain(config: TrainConfig, gate: Gate, reason: str) -> RetrainResult:
     if champion_version is not None:
         champion_bundle = registry.load_version(champion_version)
         champion = evaluate_bundle(champion_bundle, challenger.evaluation, config.threads())
+        champion = relative_to_reference(champion, challenger.reference_mae)
     problems = gate.check(challenger.metrics, champion)
     table = comparison_table(challenger.metrics, champion)
     _log_decision(challenger.run_id, table, champion, champion_version, problems)
     # Only now, with both models scored, does anything in the registry change; champion moves last.
     why = f"{reason}; evaluation digest {challenger.eval_digest}"
     against = f"v{champion_version}" if champion_version else "no champion"
+    decision = (
+        f"salary retrain ({reason}): passed the gate against {against}, promoted to champion"
+        if not problems
+        else f"salary retrain ({reason}): failed the gate against {against}, champion kept: "
+        + "; ".join(problems)
+    )
     version, promoted = promote.register(
         challenger.model_uri,
         challenger.run_id,
         None if problems else f"{why}; passed the gate against {against}",
         challenger_reason=why,
         replace_champion=True,
+        description=promote.version_description(
+            challenger.summary, challenger.metrics, challenger.run_id, decision
+        ),
+        tags=promote.version_tags(challenger.summary),
     )
     if not promoted:
         message = f"kept champion v{champion_version}: " + "; ".join(problems)

@@ -7,6 +7,7 @@ import json
 import platform
 import re
 import subprocess
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from importlib import metadata
@@ -17,23 +18,27 @@ import lightgbm as lgb
 import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.data.pandas_dataset import from_pandas
+from mlflow.data.pandas_dataset import PandasDataset, from_pandas
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
 
-from features.pipeline import interpret_all
+from features.pipeline import Records, interpret_all
 from features.population import country_group
 from models.bundle import SalaryModel
 from models.quantile import DEFAULT_PARAMS, QuantileModel, quantile_name
 from training import plots
 from training.cleaning import CleaningReport
-from training.evaluate import segment_metrics
+from training.evaluate import HEADLINE, segment_metrics
 from training.sources.base import TARGET
 from training.splits import Split, frame_digest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("mlflow", "lightgbm", "scikit-learn", "numpy", "pandas", "salary-service")
 SEGMENT_KINDS = ("role_family", "seniority", "country_group")
-SEGMENT_FLAT_METRICS = ("mae", "coverage_p10_p90")
 MAX_PARAM_CHARS = 6000  # MLflow rejects longer parameter values
+# The UI's shared views live in experiment tags with this prefix; `salary ui` links to ours.
+SHARED_VIEW_PREFIX = "mlflow.sharedViewState."
+HEADLINE_VIEW = "headline"
 
 
 def _flat(value: Any) -> str:
@@ -97,30 +102,103 @@ def dataset_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def log_dataset(frame: pd.DataFrame, context: str, name: str, digest: str, path: str | Path | None) -> None:
-    """Log a frame as a run input whose digest is our own frame digest, so runs match on it."""
+def make_dataset(frame: pd.DataFrame, name: str, digest: str, path: str | Path | None) -> PandasDataset:
+    """A frame as an MLflow dataset whose digest is our own frame digest, so runs match on it."""
     with warnings.catch_warnings():
         # MLflow registers its local-file source twice and warns that the path is ambiguous, and warns
         # that integer columns cannot hold missing values: neither matters for a logged dataset.
         warnings.simplefilter("ignore", UserWarning)
         where: dict[str, Any] = {"source": str(path)} if path is not None else {}
-        dataset = from_pandas(dataset_frame(frame), targets=TARGET, name=name, digest=digest, **where)
-        mlflow.log_input(dataset, context=context)
+        return from_pandas(dataset_frame(frame), targets=TARGET, name=name, digest=digest, **where)
 
 
-def log_data(report: CleaningReport, path: str | Path | None, rows: Mapping[str, int]) -> None:
-    """Row counts at each step from the rows read, rows lost per reason, and the full cleaning report."""
-    mlflow.log_param("data_path", str(path))
+@dataclasses.dataclass(frozen=True)
+class SplitDatasets:
+    """Both sides of a split as MLflow datasets, made once for every run logged on that split.
+
+    MLflow infers a dataset's schema, value by value, when it is first logged (half a minute for the
+    aijobs evaluation set on a busy machine) and keeps it on the object, so runs beside each other
+    share the objects.
+    """
+
+    evaluation: PandasDataset
+    training: PandasDataset
+
+    @classmethod
+    def of(cls, source: str, split: Split, path: str | Path | None) -> SplitDatasets:
+        """The datasets of a split, named after the source."""
+        return cls(
+            make_dataset(split.evaluation, f"{source}-evaluation", split.digest, path),
+            make_dataset(split.train, f"{source}-training", frame_digest(split.train), path),
+        )
+
+
+def row_metrics(report: CleaningReport, rows: Mapping[str, int]) -> dict[str, float]:
+    """Row counts at each step from the rows read, and the rows lost per reason."""
     counts = {f"rows_{k}": float(v) for k, v in rows.items()}
     counts.update({"rows_in": float(report.rows_in), "rows_parsed": float(report.rows_parsed),
                    "rows_out": float(report.rows_out), "rows_unreadable": float(report.unreadable())})
     counts.update({f"rows_rejected_{reason}": float(n) for reason, n in report.rejected.items()})
     counts.update({f"rows_dropped_{rule}": float(n) for rule, n in report.dropped.items()})
-    mlflow.log_metrics(counts)
-    mlflow.log_text(json.dumps(report.to_dict(), indent=2, default=str), "cleaning_report.json")
+    return counts
 
 
-def segments(evaluation: pd.DataFrame) -> pd.DataFrame:
+def split_headline(metrics: Mapping[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """The headline metrics in their fixed order, and the rest, so the two can be logged apart."""
+    headline = {name: float(metrics[name]) for name in HEADLINE if name in metrics}
+    return headline, {k: float(v) for k, v in metrics.items() if k not in headline}
+
+
+def log_model_metrics(model_id: str, metrics: Mapping[str, float], evaluation: PandasDataset) -> None:
+    """The headline metrics, on the run and on its logged model, named with the evaluation dataset.
+
+    They are the first metrics the run logs: the UI's compare page plots the first one (MAE). The Models
+    tab and registered versions show a logged model's metrics; these are all it gets (`log_run_metrics`).
+    """
+    mlflow.log_metrics(split_headline(metrics)[0], model_id=model_id, dataset=evaluation)
+
+
+def log_run_metrics(metrics: Mapping[str, float]) -> None:
+    """Metrics of the active run only: detail, row counts, segment summaries.
+
+    Logged through the client, because MLflow's `log_metrics` gives every step-0 metric of a run that
+    logged a model to that model too, and would flood the Models tab with them.
+    """
+    run = mlflow.active_run()
+    if run is None:
+        raise ValueError("log_run_metrics needs an active run; start one with mlflow.start_run()")
+    now = int(time.time() * 1000)
+    entries = [Metric(key, float(value), now, 0) for key, value in metrics.items()]
+    MlflowClient().log_batch(run.info.run_id, metrics=entries)
+
+
+def log_unpackaged_model(name: str, tags: Mapping[str, str]) -> str:
+    """A model listed in the Models tab whose files are not in MLflow (a baseline's rule is our code)."""
+    return str(mlflow.create_external_model(name=name, tags=dict(tags), model_type=name).model_id)
+
+
+def last_model_id(tags: Mapping[str, str]) -> str:
+    """The id of the model this thread just logged, tagged so the Models tab tells the kinds apart."""
+    model = mlflow.last_logged_model()
+    if model is None:
+        raise ValueError("no model was logged in this thread; log one before asking for its id")
+    mlflow.set_logged_model_tags(model.model_id, dict(tags))
+    return str(model.model_id)
+
+
+def headline_view() -> str:
+    """The runs table as the UI's shared view: the headline metric columns, best MAE first."""
+    columns = ["attributes.`Models`", "params.`model_kind`", *[f"metrics.`{m}`" for m in HEADLINE]]
+    return json.dumps({"orderByKey": "metrics.`mae`", "orderByAsc": True, "selectedColumns": columns,
+                       "columnOrder": columns})
+
+
+def experiment_tags() -> dict[str, str]:
+    """Experiment tags for the training experiment: the headline view that `salary ui` links to."""
+    return {SHARED_VIEW_PREFIX + HEADLINE_VIEW: headline_view()}
+
+
+def segments(evaluation: Records) -> pd.DataFrame:
     """Each evaluation row's role family, seniority and country group, read by the feature pipeline."""
     rows = interpret_all(evaluation)
     return pd.DataFrame(
@@ -151,13 +229,20 @@ def _metric_key(*parts: str) -> str:
     return "/".join(re.sub(r"[^A-Za-z0-9_\-.]", "_", p) for p in parts)
 
 
-def flat_segment_metrics(table: pd.DataFrame) -> dict[str, float]:
-    """A few per-segment numbers as run metrics, e.g. `segment/seniority/Senior/mae`."""
+def grouped_segment_metrics(table: pd.DataFrame, nominal: float) -> dict[str, float]:
+    """Two metrics per segment kind instead of one per segment, so the UI's metric picker stays short.
+
+    `segment/<kind>/mae_max` is the worst segment's MAE; `segment/<kind>/coverage_gap_max` is the largest
+    distance of a segment's P10-P90 coverage from `nominal`. The full table is the run's artifact.
+    """
     out: dict[str, float] = {}
-    for row in table.to_dict("records"):
-        for name in SEGMENT_FLAT_METRICS:
-            if name in row:
-                out[_metric_key("segment", str(row["kind"]), str(row["segment"]), name)] = float(row[name])
+    if table.empty:
+        return out
+    for kind, part in table.groupby("kind", sort=True):
+        out[_metric_key("segment", str(kind), "mae_max")] = float(part["mae"].max())
+        if "coverage_p10_p90" in part:
+            gap = (part["coverage_p10_p90"] - nominal).abs().max()
+            out[_metric_key("segment", str(kind), "coverage_gap_max")] = float(gap)
     return out
 
 
@@ -176,23 +261,31 @@ def importance(bundle: SalaryModel) -> pd.Series | None:
 
 
 def log_evaluation(
-    evaluation: pd.DataFrame, preds: np.ndarray, quantiles: Sequence[float], bundle: SalaryModel
+    evaluation: pd.DataFrame,
+    preds: np.ndarray,
+    quantiles: Sequence[float],
+    bundle: SalaryModel,
+    groups: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Segment metrics (artifact and flattened metrics) and the four evaluation plots; returns segments."""
+    """Segment metrics (artifact and grouped metrics) and the four evaluation plots; returns segments.
+
+    `groups` are the evaluation rows' segments when the caller already read them (runs beside each other
+    share one evaluation set).
+    """
     y = evaluation[TARGET].to_numpy(dtype=float)
     col = {round(q, 4): i for i, q in enumerate(quantiles)}
     p50 = preds[:, col[0.5]]
-    groups = segments(evaluation)
+    lo, hi = min(col), max(col)
+    groups = segments(evaluation) if groups is None else groups
     table = segment_table(y, preds, quantiles, groups)
     mlflow.log_table(table, "evaluation/segment_metrics.json")
     mlflow.log_text(table.to_csv(index=False), "evaluation/segment_metrics.csv")
-    mlflow.log_metrics(flat_segment_metrics(table))
+    log_run_metrics(grouped_segment_metrics(table, nominal=hi - lo))
     mlflow.log_figure(plots.predicted_vs_actual(y, p50), "plots/predicted_vs_actual.png")
     mlflow.log_figure(
         plots.residuals_by_group(y, p50, groups["role_family"], "Residuals by role family"),
         "plots/residuals_by_role_family.png",
     )
-    lo, hi = min(col), max(col)
     mlflow.log_figure(
         plots.coverage_by_decile(y, preds[:, col[lo]], preds[:, col[hi]], p50, hi - lo),
         f"plots/coverage_{quantile_name(lo)}_{quantile_name(hi)}_by_decile.png",
@@ -204,10 +297,21 @@ def log_evaluation(
     return table
 
 
+def log_inputs(
+    config: Any, split: Split, path: str | Path | None, report: CleaningReport,
+    datasets: SplitDatasets | None = None,
+) -> PandasDataset:
+    """Before fitting: where the data came from, what cleaning did, both frames' digests, the code version.
 
-def log_inputs(config: Any, split: Split, path: str | Path | None, report: CleaningReport) -> None:
-    """Before fitting: where the data came from, what cleaning did, both frames' digests, the code version."""
+    Returns the evaluation dataset, which the headline metrics name. The row counts are metrics, logged
+    with the other detail metrics after the model (`row_metrics`).
+    """
+    datasets = datasets or SplitDatasets.of(config.source, split, path)
     mlflow.set_tags({"eval_digest": split.digest, "split": split.description, **environment_tags()})
-    log_data(report, path, {"train": len(split.train), "eval": len(split.evaluation)})
-    log_dataset(split.evaluation, "evaluation", f"{config.source}-evaluation", split.digest, path)
-    log_dataset(split.train, "training", f"{config.source}-training", frame_digest(split.train), path)
+    mlflow.log_param("data_path", str(path))
+    mlflow.log_text(json.dumps(report.to_dict(), indent=2, default=str), "cleaning_report.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # as in make_dataset
+        mlflow.log_input(datasets.evaluation, context="evaluation")
+        mlflow.log_input(datasets.training, context="training")
+    return datasets.evaluation

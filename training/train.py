@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.data.pandas_dataset import PandasDataset
 
+from features.interpret import Interpretation
 from features.pipeline import JobFeatures, interpret_all
 from features.population import Population
 from models import registry
@@ -23,15 +26,22 @@ from training import promote, tracking
 from training.augment import blank_parts
 from training.cleaning import CleaningReport, clean_source
 from training.config import TrainConfig
-from training.evaluate import regression_metrics
+from training.evaluate import REFERENCE_BASELINE, regression_metrics, relative_to_reference
 from training.memory import available_memory, check_training_memory
 from training.sources import SourceFrame, get_source
 from training.sources.base import TARGET
-from training.splits import calibration_fold, random_stream, split_frame
+from training.splits import Split, calibration_fold, random_stream, split_frame
 from training.tuned_params import with_tuned_params
 
 log = logging.getLogger(__name__)
 MEMORY_SAMPLE_ROWS = 20_000  # rows whose feature columns size the memory check before a run starts
+# What `salary train` decided, for a version's description: it has no gate (`salary retrain` has one).
+TRAIN_DECISION = {
+    True: "salary train, no gate: champion only if there was none yet",
+    False: "salary train, baseline: registered for comparison, never champion",
+}
+# Logged as their own runs beside every training run, on its evaluation set, so each comparison has them.
+BASELINES_BESIDE = ("global_median", REFERENCE_BASELINE)
 
 
 @dataclass
@@ -47,6 +57,26 @@ class TrainResult:
     split_kind: str
     eval_digest: str
     evaluation: pd.DataFrame | None = field(default=None, repr=False)  # the frozen evaluation frame
+    summary: dict[str, Any] = field(default_factory=dict)  # data, rows and split, as versions describe them
+    baseline_runs: dict[str, str] = field(default_factory=dict)  # model kind -> run id, logged beside
+    reference_mae: float | None = None  # the group-median baseline's MAE on the same evaluation set
+
+
+@dataclass(frozen=True)
+class Interpreted:
+    """Both sides of a split read by the feature pipeline once, for every model fitted and scored on it."""
+
+    train: list[Interpretation]
+    evaluation: list[Interpretation]
+
+
+@dataclass
+class Backtest:
+    """A bundle fitted on the training side of a split, and its predictions and metrics on the other side."""
+
+    bundle: SalaryModel
+    preds: np.ndarray
+    metrics: dict[str, float]
 
 
 def read_source(source: str, data: Path | None) -> SourceFrame:
@@ -84,13 +114,18 @@ def _copies(config: TrainConfig) -> int:
 
 
 def fit_bundle(
-    train: pd.DataFrame, config: TrainConfig, available: Callable[[], int | None] = available_memory
+    train: pd.DataFrame,
+    config: TrainConfig,
+    rows: Sequence[Interpretation] | None = None,
+    available: Callable[[], int | None] = available_memory,
 ) -> SalaryModel:
     """Fit the feature pipeline on the rows, and the model on the rows and their partial copies.
 
-    Refuses (NotEnoughMemory) before the matrix is built when `available()` bytes will not hold the fit.
+    `rows` are `train` already interpreted, when models beside each other share them. Refuses
+    (NotEnoughMemory) before the matrix is built when `available()` bytes will not hold the fit.
     """
-    rows = interpret_all(train)  # the costly part: read each record once for fit and transform
+    # The costly part: read each record once for fit and transform.
+    rows = list(rows) if rows is not None else interpret_all(train)
     features = JobFeatures(min_count=config.min_count).fit(rows)
     names = list(features.get_feature_names_out())
     copies = _copies(config)
@@ -123,10 +158,16 @@ def fit_bundle(
 
 
 def score_bundle(
-    bundle: SalaryModel, evaluation: pd.DataFrame, num_threads: int | None = None
+    bundle: SalaryModel,
+    evaluation: pd.DataFrame,
+    num_threads: int | None = None,
+    rows: Sequence[Interpretation] | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
-    """Predictions on an evaluation frame and their metrics, predicting once for both."""
-    preds = bundle.predict(evaluation, num_threads=num_threads)
+    """Predictions on an evaluation frame and their metrics, predicting once for both.
+
+    `rows` are the frame already interpreted, when several models are scored on it.
+    """
+    preds = bundle.predict(evaluation if rows is None else rows, num_threads=num_threads)
     metrics = regression_metrics(evaluation[TARGET].to_numpy(dtype=float), preds, bundle.model.quantiles)
     return preds, metrics
 
@@ -136,6 +177,19 @@ def evaluate_bundle(
 ) -> dict[str, float]:
     """Metrics of the bundle on an evaluation frame, with the shared metric names."""
     return score_bundle(bundle, evaluation, num_threads)[1]
+
+
+def backtest(config: TrainConfig, split: Split, read: Interpreted | None = None) -> Backtest:
+    """Fit on the training rows and score on the evaluation rows (`read`: both already interpreted)."""
+    bundle = fit_bundle(split.train, config, read.train if read else None)
+    rows = read.evaluation if read else None
+    preds, metrics = score_bundle(bundle, split.evaluation, config.num_threads, rows)
+    return Backtest(bundle, preds, metrics)
+
+
+def baseline_kinds(config: TrainConfig) -> tuple[str, ...]:
+    """The baselines logged beside a run of this config: none when switched off, never the run's own kind."""
+    return tuple(k for k in BASELINES_BESIDE if config.baselines and k != config.model_kind)
 
 
 def _log_bundle(bundle: SalaryModel) -> str:
@@ -164,8 +218,98 @@ def check_fits(
     check_training_memory(len(frame), columns, _copies(config), available)
 
 
+def _summary(
+    config: TrainConfig, split: Split, source: SourceFrame, report: CleaningReport
+) -> dict[str, Any]:
+    """What a version's description and the bundle's metadata say about its data."""
+    return {
+        "model_kind": config.model_kind,
+        "source": config.source,
+        "data_path": str(source.path) if source.path is not None else None,
+        "rows_in": report.rows_in,
+        "rows_out": report.rows_out,
+        "rows_train": len(split.train),
+        "rows_eval": len(split.evaluation),
+        "rows_fitted": report.rows_out if config.refit_all else len(split.train),
+        "split": split.description,
+        "eval_digest": split.digest,
+    }
+
+
+def _log_outcome(
+    config: TrainConfig,
+    split: Split,
+    report: CleaningReport,
+    scored: Backtest,
+    bundle: SalaryModel,
+    evaluation: PandasDataset,
+    groups: pd.DataFrame | None,
+    package: bool = True,
+) -> str | None:
+    """Everything a run logs after fitting, in the order the UI needs; returns the logged model's URI.
+
+    The model first, then the headline metrics on it and the run, then the detail metrics (quantile
+    checks, row counts, grouped segment metrics) and the plots on the run only. Without `package` the
+    model is not saved (MLflow's inference of its requirements alone takes seconds) but still listed
+    with its metrics in the Models tab: a baseline beside a run is a rule in our code, not a file to load.
+    """
+    mlflow.log_params(tracking.run_params(config, bundle, split.kind))
+    tags = {"model_kind": config.model_kind, "source": config.source, "eval_digest": split.digest}
+    model_uri = None
+    if package:
+        model_uri = _log_bundle(bundle)
+        model_id = tracking.last_model_id(tags)
+    else:
+        model_id = tracking.log_unpackaged_model(config.model_kind, tags)
+    tracking.log_model_metrics(model_id, scored.metrics, evaluation)
+    rows = {"train": len(split.train), "eval": len(split.evaluation)}
+    detail = tracking.split_headline(scored.metrics)[1]
+    fitted = float(bundle.metadata["rows_fitted"])
+    tracking.log_run_metrics({**detail, **tracking.row_metrics(report, rows), "rows_fitted": fitted})
+    mlflow.set_tag("metrics_from", bundle.metadata["metrics_from"])
+    tracking.log_evaluation(split.evaluation, scored.preds, bundle.model.quantiles, scored.bundle, groups)
+    return model_uri
+
+
+def _annotate(bundle: SalaryModel, summary: dict[str, Any], run_id: str, metrics: dict[str, float],
+              refitted: bool) -> None:
+    """Write the run, its data and its backtest into the bundle, which serving reports from."""
+    bundle.metadata.update(
+        {
+            **summary,
+            "run_id": run_id,
+            "metrics": metrics,
+            "metrics_from": "backtest: fitted on the training side of the split, scored on the "
+            "evaluation side" + ("; the registered model is refitted on all rows" * refitted),
+        }
+    )
+
+
+def _log_baseline(
+    config: TrainConfig,
+    split: Split,
+    source: SourceFrame,
+    report: CleaningReport,
+    scored: Backtest,
+    beside: str,
+    groups: pd.DataFrame,
+    experiment_id: str,
+    datasets: tracking.SplitDatasets,
+) -> str:
+    """One baseline's run beside a training run: same data, same evaluation set, logged and not registered."""
+    run_name = f"{config.model_kind}-{config.source}"
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+        evaluation = tracking.log_inputs(config, split, source.path, report, datasets)
+        mlflow.set_tag("baseline_for", beside)
+        _annotate(scored.bundle, _summary(config, split, source, report), run.info.run_id, scored.metrics,
+                  refitted=False)
+        _log_outcome(config, split, report, scored, scored.bundle, evaluation, groups, package=False)
+    return str(run.info.run_id)
+
+
 def train(config: TrainConfig, available: Callable[[], int | None] = available_memory) -> TrainResult:
-    """The whole job: read, clean, split, fit, evaluate, log, register; `available` sizes the memory check."""
+    """The whole job: read, clean, split, fit, evaluate, log, register, then the baselines beside it;
+    `available` sizes the memory check."""
     registry.configure(config.tracking_uri)
     config = with_tuned_params(config)
     config = replace(config, num_threads=config.threads())  # logged as the run's num_threads
@@ -174,48 +318,62 @@ def train(config: TrainConfig, available: Callable[[], int | None] = available_m
     log.info("read %d rows from %s, %d after cleaning", report.rows_in, where, len(frame))
     check_fits(frame, config, available)
     split = split_frame(frame, seed=config.seed, test_size=config.test_size, temporal=config.temporal)
-    experiment_id = registry.ensure_experiment(config.experiment)
+    experiment_id = registry.ensure_experiment(config.experiment, tracking.experiment_tags())
+    # Read once, for the run and the baselines beside it: the records, the datasets, the segments.
+    read = Interpreted(interpret_all(split.train), interpret_all(split.evaluation))
+    datasets = tracking.SplitDatasets.of(config.source, split, source.path)
+    groups = tracking.segments(read.evaluation)
+    # The baselines take seconds; they are scored first so the run can say how far it beats the group
+    # median, and logged after it (refitting them on all rows would change nothing a comparison reads).
+    beside = {
+        kind: (cfg, backtest(cfg, split, read))
+        for kind in baseline_kinds(config)
+        for cfg in [replace(config, model_kind=kind, refit_all=False, register=False)]
+    }
+    reference = beside.get(REFERENCE_BASELINE)
     run_name = f"{config.model_kind}-{config.source}"
+    summary = _summary(config, split, source, report)
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
-        tracking.log_inputs(config, split, source.path, report)
-        backtest = fit_bundle(split.train, config, available)
-        preds, metrics = score_bundle(backtest, split.evaluation, config.num_threads)
+        evaluation = tracking.log_inputs(config, split, source.path, report, datasets)
+        scored = backtest(config, split, read)
+        own = scored.metrics["mae"] if config.model_kind == REFERENCE_BASELINE else None
+        reference_mae = reference[1].metrics["mae"] if reference is not None else own
+        scored.metrics = relative_to_reference(scored.metrics, reference_mae)
         # The backtest scored, the served model learns from every row, the newest included, by the same
         # procedure (a temporal split's newest year is then the calibration fold); the metrics stay
         # the backtest's, as nothing is left to score the final model on.
-        bundle = fit_bundle(frame, config, available) if config.refit_all else backtest
-        bundle.metadata.update(
-            {
-                "source": config.source,
-                "rows_train": len(split.train),
-                "rows_eval": len(split.evaluation),
-                "rows_fitted": len(frame) if config.refit_all else len(split.train),
-                "split": split.description,
-                "eval_digest": split.digest,
-                "run_id": run.info.run_id,
-                "metrics": metrics,
-                "metrics_from": "backtest: fitted on the training side of the split, scored on the "
-                "evaluation side" + ("; the registered model is refitted on all rows" * config.refit_all),
-            }
-        )
-        mlflow.log_params(tracking.run_params(config, bundle, split.kind))
-        mlflow.log_metrics({**metrics, "rows_fitted": float(bundle.metadata["rows_fitted"])})
-        mlflow.set_tag("metrics_from", bundle.metadata["metrics_from"])
-        tracking.log_evaluation(split.evaluation, preds, bundle.model.quantiles, backtest)
-        model_uri = _log_bundle(bundle)
+        bundle = fit_bundle(frame, config, available=available) if config.refit_all else scored.bundle
+        _annotate(bundle, summary, run.info.run_id, scored.metrics, refitted=config.refit_all)
+        model_uri = str(_log_outcome(config, split, report, scored, bundle, evaluation, groups))
         version: str | None = None
         champion = False
         if config.register:  # a baseline is registered for comparison but never becomes champion by itself
             first = "first registered version, no champion yet" if config.model_kind == "lightgbm" else None
-            version, champion = promote.register(model_uri, run.info.run_id, first)
+            version, champion = promote.register(
+                model_uri,
+                run.info.run_id,
+                first,
+                description=promote.version_description(summary, scored.metrics, run.info.run_id,
+                                                        TRAIN_DECISION[config.model_kind == "lightgbm"]),
+                tags=promote.version_tags(summary),
+            )
+    baseline_runs = {}
+    for kind, (cfg, result) in beside.items():
+        result.metrics = relative_to_reference(result.metrics, reference_mae)
+        baseline_runs[kind] = _log_baseline(
+            cfg, split, source, report, result, run.info.run_id, groups, experiment_id, datasets
+        )
     return TrainResult(
         run_id=run.info.run_id,
         model_uri=model_uri,
         version=version,
-        metrics=metrics,
+        metrics=scored.metrics,
         became_champion=champion,
         report=report,
         split_kind=split.kind,
         eval_digest=split.digest,
         evaluation=split.evaluation,
+        summary=summary,
+        baseline_runs=baseline_runs,
+        reference_mae=reference_mae,
     )

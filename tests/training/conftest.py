@@ -15,12 +15,8 @@ from training.sources.demo import write_demo
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
     """One server per test module, stopped at its end; tests may stop and restart it."""
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
-    server.start()
-    try:
+    with MlflowServer(tmp_path_factory.mktemp("mlflow-server")).running() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture()

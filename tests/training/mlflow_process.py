@@ -10,7 +10,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -37,18 +40,26 @@ class MlflowServer:
         """The tracking URI clients use."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        """Start on a fresh free port (the same store) and wait until /health answers."""
-        self.port = free_port()
-        log = (self.root / "server.log").open("ab")
-        command = [
+    def command(self) -> list[str]:
+        """The command line that serves the store on `self.port`."""
+        return [
             sys.executable, "-m", "mlflow", "server",
             "--backend-store-uri", f"sqlite:///{self.root / 'mlflow.db'}",
             "--artifacts-destination", str(self.root / "artifacts"),
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
         ]
+
+    def environment(self) -> dict[str, str] | None:
+        """The process environment (None: this one's)."""
+        return None
+
+    def start(self) -> None:
+        """Start on a fresh free port (the same store) and wait until /health answers."""
+        self.port = free_port()
+        log = (self.root / "server.log").open("ab")
         self.process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True
+            self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True,
+            env=self.environment(),
         )
         deadline = time.monotonic() + STARTUP_LIMIT_S
         while time.monotonic() < deadline:
@@ -62,6 +73,15 @@ class MlflowServer:
                 time.sleep(0.5)
         self.stop()
         pytest.fail(f"mlflow server did not answer /health within {STARTUP_LIMIT_S}s: {self.log_tail()}")
+
+    @contextmanager
+    def running(self) -> Iterator[Self]:
+        """Started for the duration of a `with` block, stopped at its end even when the block fails."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         """Stop the server with its workers (its own process group), killing it if it lingers."""

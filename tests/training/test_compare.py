@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from models import registry
 from training.cli import app as cli
-from training.compare import compare, ui_command
+from training.compare import compare, ui_command, ui_environment
 
 
 def test_default_compares_champion_with_challenger(in_two_model_store: Path) -> None:
@@ -45,5 +45,8 @@ def test_ui_command_points_at_the_same_store(tmp_path: Path, monkeypatch: pytest
     assert command[command.index("--backend-store-uri") + 1] == "sqlite:///mlflow.db"
     assert command[command.index("--default-artifact-root") + 1] == (tmp_path / "mlartifacts").as_uri()
     assert command[command.index("--port") + 1] == "5123"
+    assert command[command.index("--workers") + 1] == "1"  # one reader; four workers start slowly
+    jobs = "MLFLOW_SERVER_ENABLE_JOB_EXECUTION"  # MLflow's GenAI job runners: off unless asked for
+    assert (ui_environment({})[jobs], ui_environment({jobs: "true"})[jobs]) == ("false", "true")
     with pytest.raises(ValueError, match="is a tracking server"):
         ui_command("http://mlflow.internal:5000")

@@ -49,6 +49,14 @@ def test_train_then_worse_then_better_challenger(
     assert challenger_run.data.tags["eval_digest"] == first.eval_digest
     assert challenger_run.data.metrics["champion_mae"] == pytest.approx(first.metrics["mae"])
     assert challenger_run.data.tags["gate"].startswith("failed")
+    beside = client.search_runs(
+        [challenger_run.info.experiment_id], f"tags.baseline_for = '{challenger_run.info.run_id}'"
+    )
+    assert sorted(r.data.params["model_kind"] for r in beside) == ["global_median", "group_median"]
+    assert {r.data.tags["eval_digest"] for r in beside} == {first.eval_digest}
+    assert "champion_mae_vs_group_median" in challenger_run.data.metrics  # same rows, same reference
+    kept = client.get_model_version(registry.MODEL_NAME, "2").description
+    assert "failed the gate against v1, champion kept: MAE" in kept and "| mae_vs_group_median |" in kept
 
     better = retrain(small(demo_csv, 80), lock_file=tmp_path / "lock", reason="new data")
     assert better.outcome == Outcome.PROMOTED, better.message
@@ -64,6 +72,9 @@ def test_train_then_worse_then_better_challenger(
     last = promote.alias_history(registry.CHAMPION)[-1]
     assert last.actor == "nightly-cron" and "new data" in last.reason and first.eval_digest in last.reason
     assert "alias.champion.set" in client.get_model_version(registry.MODEL_NAME, "3").tags
+    promoted = client.get_model_version(registry.MODEL_NAME, "3")
+    assert "salary retrain (new data): passed the gate against v1" in promoted.description
+    assert promoted.tags["eval_digest"] == first.eval_digest
     assert "alias.champion.removed" in client.get_model_version(registry.MODEL_NAME, "1").tags
 
 
@@ -81,9 +92,10 @@ def test_losing_the_server_mid_run_fails_clearly_and_leaves_the_champion(
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
     fit = train_module.fit_bundle
 
-    def fit_while_the_server_goes_down(frame, config):  # type: ignore[no-untyped-def]
-        mlflow_server.stop()
-        return fit(frame, config)
+    def fit_while_the_server_goes_down(frame, config, *rest):  # type: ignore[no-untyped-def]
+        if config.model_kind == "lightgbm":  # inside the run; the baselines beside it are fitted before
+            mlflow_server.stop()
+        return fit(frame, config, *rest)
 
     monkeypatch.setattr(train_module, "fit_bundle", fit_while_the_server_goes_down)
     result = retrain(small(demo_csv, 10), lock_file=tmp_path / "lock")

@@ -19,6 +19,7 @@ from training import promote, tracking
 from training.cleaning import DEFAULT_MAX_REJECTED
 from training.cli import app as cli
 from training.config import TrainConfig, available_cores
+from training.evaluate import HEADLINE
 from training.train import fit_bundle, train
 
 UNREADABLE_CSV = FIXTURES / "aijobs_unreadable.csv"  # invented rows: 8 of 40 salaries are text
@@ -63,7 +64,12 @@ def test_run_logs_what_makes_runs_comparable(mlflow_store: str, demo_csv: Path) 
     assert run.data.tags["version.lightgbm"]
     assert run.data.metrics["rows_out"] == run.data.metrics["rows_train"] + run.data.metrics["rows_eval"]
     assert run.data.params["num_threads"] == run.data.params["lgbm_num_threads"] == "1"
-    assert any(k.startswith("segment/seniority/") and k.endswith("/mae") for k in run.data.metrics)
+    # A handful of grouped segment metrics, not one per segment: the full table is the artifact below.
+    grouped = sorted(k for k in run.data.metrics if k.startswith("segment/"))
+    assert grouped == [
+        f"segment/{kind}/{name}" for kind in sorted(tracking.SEGMENT_KINDS)
+        for name in ("coverage_gap_max", "mae_max")
+    ]
     artifacts = {a.path for d in ("plots", "evaluation") for a in client.list_artifacts(result.run_id, d)}
     assert {
         "plots/predicted_vs_actual.png",
@@ -217,3 +223,90 @@ def test_salary_makes_openmp_threads_wait_passively_unless_told_otherwise(
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     CliRunner().invoke(cli, ["train", "--source", "nope"])
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_baselines_are_logged_beside_the_run_on_its_evaluation_set_and_not_registered(
+    mlflow_store: str, demo_csv: Path
+) -> None:
+    result = train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1}))
+    client = MlflowClient()
+    assert set(result.baseline_runs) == {"global_median", "group_median"}
+    for kind, run_id in result.baseline_runs.items():
+        run = client.get_run(run_id)
+        assert (run.info.run_name, run.info.status) == (f"{kind}-demo", "FINISHED")
+        assert run.data.params["model_kind"] == kind
+        assert run.data.tags["eval_digest"] == result.eval_digest
+        assert run.data.tags["baseline_for"] == result.run_id
+        assert "plots/predicted_vs_actual.png" in {a.path for a in client.list_artifacts(run_id, "plots")}
+    group = client.get_run(result.baseline_runs["group_median"]).data.metrics
+    assert group["mae_vs_group_median"] == 1.0
+    assert result.metrics["mae_vs_group_median"] == pytest.approx(result.metrics["mae"] / group["mae"])
+    assert result.metrics["mae_vs_group_median"] < 1  # LightGBM beats the group median on the demo data
+    versions = client.search_model_versions(f"name = '{registry.MODEL_NAME}'")
+    assert [v.run_id for v in versions] == [result.run_id]  # baselines beside a run are never registered
+
+    out = CliRunner().invoke(
+        cli, ["train", "--data", str(demo_csv), "--rounds", "5", "--threads", "1", "--no-baselines"]
+    )
+    assert out.exit_code == 0, out.output
+    experiment = client.get_experiment_by_name(registry.EXPERIMENT)
+    assert len(client.search_runs([experiment.experiment_id])) == 4  # 1 + 2 baselines, then 1 alone
+
+
+def test_the_models_tab_gets_the_headline_metrics_named_with_the_evaluation_set(
+    mlflow_store: str, demo_csv: Path
+) -> None:
+    result = train(TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1}, register=False))
+    experiment = mlflow.get_experiment_by_name(registry.EXPERIMENT)
+    models = mlflow.search_logged_models(experiment_ids=[experiment.experiment_id], output_format="list")
+    by_kind = {m.tags["model_kind"]: m for m in models}
+    assert set(by_kind) == {"lightgbm", "global_median", "group_median"}
+    assert by_kind["lightgbm"].source_run_id == result.run_id
+    for model in models:
+        assert [m.key for m in model.metrics] == list(HEADLINE)  # not the row counts or segment metrics
+        assert {m.dataset_name for m in model.metrics} == {"demo-evaluation"}
+        assert {m.dataset_digest for m in model.metrics} == {result.eval_digest}
+    run = MlflowClient().get_run(result.run_id)
+    assert {"rows_in", "pinball_p50", "segment/seniority/mae_max"} <= set(run.data.metrics)
+
+
+def test_registered_versions_describe_themselves_and_the_model_shows_its_alias_history(
+    mlflow_store: str, demo_csv: Path
+) -> None:
+    config = TrainConfig(data=demo_csv, num_boost_round=20, params={"num_threads": 1}, baselines=False)
+    first = train(config)
+    promote.move_alias(registry.CHALLENGER, "1", "second | opinion")
+    client = MlflowClient()
+    version = client.get_model_version(registry.MODEL_NAME, "1")
+    assert version.tags["source"] == "demo" and version.tags["model_kind"] == "lightgbm"
+    assert version.tags["eval_digest"] == first.eval_digest
+    assert version.tags["bundle_format"] == str(registry.BUNDLE_FORMAT_VERSION)
+    text = version.description
+    assert "**lightgbm** on **demo**" in text and str(demo_csv) in text
+    summary = first.summary
+    assert f"{summary['rows_in']:,} rows read" in text and f"scored on {summary['rows_eval']:,}" in text
+    assert f"| mae | {first.metrics['mae']:,.0f} |" in text
+    assert f"| coverage_p10_p90 | {first.metrics['coverage_p10_p90']:.3f} |" in text
+    assert first.eval_digest in text and first.run_id in text
+    assert "Decision: salary train, no gate" in text
+    history = client.get_registered_model(registry.MODEL_NAME).description
+    rows = [line for line in history.splitlines() if line.startswith("| 20")]
+    assert len(rows) == 2  # newest first, the reason's pipe kept from breaking the table
+    assert rows[0].split(" | ")[1:4] == ["challenger", "-", "v1"] and "second / opinion" in rows[0]
+    assert rows[1].split(" | ")[1:4] == ["champion", "-", "v1"]
+
+
+def test_experiments_open_as_model_development_in_the_ui(mlflow_store: str) -> None:
+    registry.configure()
+    created = registry.ensure_experiment("fresh")
+    plain = mlflow.create_experiment("made-before")  # as an older release made them
+    chosen = mlflow.create_experiment("chosen", tags={registry.EXPERIMENT_KIND_TAG: "genai_development"})
+    for name in ("made-before", "chosen"):
+        registry.ensure_experiment(name, tracking.experiment_tags())
+    kind = {e: MlflowClient().get_experiment(e).tags.get(registry.EXPERIMENT_KIND_TAG)
+            for e in (created, plain, chosen)}
+    assert kind == {created: "custom_model_development", plain: "custom_model_development",
+                    chosen: "genai_development"}  # a kind someone chose in the UI is kept
+    view = json.loads(MlflowClient().get_experiment(plain).tags["mlflow.sharedViewState.headline"])
+    assert view["selectedColumns"][-len(HEADLINE):] == [f"metrics.`{m}`" for m in HEADLINE]
+    assert view["orderByKey"] == "metrics.`mae`"
