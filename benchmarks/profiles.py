@@ -97,7 +97,8 @@ def score_profiles(split: Split, bundle: Any, source: str, seed: int, threads: i
         if not applies(profile, split.train):
             continue
         evaluation = restrict(split.evaluation, profile, seed)
-        ours = regression_metrics(y, bundle.predict(evaluation), ALL_QUANTILES)
+        preds = bundle.predict(evaluation)
+        ours = regression_metrics(y, preds, ALL_QUANTILES)
         plain = regression_metrics(
             y, plain_lightgbm(restrict(split.train, profile, seed), evaluation, threads), PLAIN_QUANTILES
         )
@@ -113,9 +114,7 @@ def score_profiles(split: Split, bundle: Any, source: str, seed: int, threads: i
                 "coverage_p10_p90": ours["coverage_p10_p90"],
                 "coverage_p25_p75": ours["coverage_p25_p75"],
                 "plain_coverage_p10_p90": plain["coverage_p10_p90"],
-                "width_ratio_p90_p10": float(
-                    np.median(bundle.predict(evaluation)[:, -1] / bundle.predict(evaluation)[:, 0])
-                ),
+                "width_ratio_p90_p10": float(np.median(preds[:, -1] / preds[:, 0])),
             }
         )
         print(

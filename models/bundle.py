@@ -136,11 +136,6 @@ class SalaryModel:
             )
         return cached
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_population", None)  # rebuilt from metadata on first use
-        return state
-
     def save(self, directory: Path) -> Path:
         """Write the bundle folder (JSON and LightGBM model text) at `directory` and return it."""
         extra = [k for k in vars(self) if k not in _STATE and k not in _CACHES]
