@@ -42,11 +42,6 @@ def masks() -> list[int]:
     return out
 
 
-def describe(key: int) -> str:
-    """A pattern as words, e.g. 'role+location' or 'nothing stated'."""
-    return "+".join(p for p, bit in BITS.items() if key & bit) or "nothing stated"
-
-
 def profile_columns(feature_names: Sequence[str]) -> dict[int, list[int]]:
     """For each part's bit, the feature columns that state it (computed once per model)."""
     out: dict[int, list[int]] = {}
