@@ -5,6 +5,8 @@ Needs wrk (Debian: apt-get install -y wrk) and the real datasets in ../shared/da
 through RECORDS different jobs built from real titles, locations and skills, so no cache of answers can
 help. Trains its own demo model into a temporary MLflow store and serves that one registered version
 three ways in one run: this API's default answer (drivers on), `?explain=false`, `mlflow models serve`.
+A fourth server, the stack's floor (`benchmarks/floor_app.py`: FastAPI, pydantic and uvicorn answering a
+fixed estimate), shows in the same run how far any model code could go on this stack.
 """
 
 from __future__ import annotations
@@ -300,6 +302,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         command = [
+            str(BIN / "uvicorn"),
+            "benchmarks.floor_app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+        print("the stack's floor ...", flush=True)
+        with running(command, f"{base}/readyz", env) as group:
+            results["floor"] = wrk(f"{base}/v1/estimates", api_script, args.duration, args.connections, group)
+            results["floor"]["batch_ms"] = math.nan
+            print("floor", json.dumps(results["floor"]), flush=True)
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        command = [
             str(BIN / "mlflow"),
             "models",
             "serve",
@@ -325,14 +347,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     """The RESULTS.md section."""
-    m, ip, mlf = results["machine"], results["in_process"], results["mlflow"]
+    m, ip, mlf, floor = results["machine"], results["in_process"], results["mlflow"], results["floor"]
     n = results["records"]
 
     def row(name: str, r: dict[str, float]) -> str:
+        batch = "–" if math.isnan(r["batch_ms"]) else f"{r['batch_ms'] / 1000:.2f} s"
         return (
             f"| {name} | {r['rps']:,.0f} | {r['rps'] / mlf['rps']:.1f}x | {r['p50_ms']:.2f} | "
-            f"{r['p99_ms']:.2f} | {r['cpu_ms_per_request']:.2f} | {r['non_2xx']:.0f} | "
-            f"{r['batch_ms'] / 1000:.2f} s |"
+            f"{r['p99_ms']:.2f} | {r['cpu_ms_per_request']:.3f} | {r['non_2xx']:.0f} | {batch} |"
         )
 
     def verdict(explain: str) -> str:
@@ -369,8 +391,14 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         row("this API, default answer (drivers on)", results["api_true"]),
         row("this API, `?explain=false`", results["api_false"]),
         row("`mlflow models serve --env-manager local` (pyfunc, no drivers)", mlf),
+        row("the stack's floor: FastAPI + pydantic + uvicorn, a fixed answer, no model", floor),
         "",
         f"Targets (issue 14): drivers on, {verdict('true')}; `?explain=false`, {verdict('false')}.",
+        "",
+        f"The floor parses the same request bodies (strict JobRecord) and writes a fixed answer of the "
+        f"estimate's shape without estimating anything: {floor['rps'] / mlf['rps']:.1f}x mlflow at "
+        f"{floor['cpu_ms_per_request']:.3f} ms of server CPU per request. No model code on this stack can "
+        "pass that ratio; a target above it needs a different server stack, not faster model code.",
         "",
         f"In process (one thread, the same bundle, {ip['trees']:,.0f} trees in six boosters, cycling "
         f"through the same {n:,} jobs):",
