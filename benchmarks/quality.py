@@ -50,6 +50,7 @@ LEAKS = {
     "stackoverflow": ("Salary", "CompTotal", "ConvertedCompYearly"),
     "askamanager": ("What is your annual salary", "How much additional monetary compensation",
                     "If your income needs additional context"),
+    "postings": ("Salary Estimate",),
 }
 
 
@@ -67,6 +68,10 @@ BENCHMARKS = (
     Benchmark("stackoverflow", "stackoverflow/so2023_us.csv", temporal=False),
     Benchmark("askamanager", "askamanager/aam2021.csv", temporal=False),
 )
+# The only data with a posting's full text on every row: 956 Glassdoor postings of 2020 (467 after
+# cleaning), each with Glassdoor's own estimated range, whose midpoint is the target.
+POSTINGS = Benchmark("postings", "glassdoor/glassdoor_jobs.csv", temporal=False)
+POSTING_SEEDS = tuple(range(10))  # 93 evaluation rows a split: many splits, or one split's noise rules
 Predictor = Callable[[Split, pd.DataFrame, pd.DataFrame], np.ndarray]
 
 
@@ -310,6 +315,7 @@ def run_split_seeds(bench: Benchmark, seeds: list[int]) -> str:
 
 
 SECTION_PROFILES = "## Call profiles (issue 13)"
+SECTION_POSTINGS = "## Call profiles on job postings (issue 13)"
 PROFILE_SEEDS = (42, 1, 2)
 
 
@@ -332,6 +338,28 @@ def run_profiles(bench: Benchmark, seeds: list[int]) -> pd.DataFrame:
         full = next(r for r in rows[::-1] if r["profile"] == "all fields")
         full["mae_without_copies"] = regression_metrics(y, before, ALL_QUANTILES)["mae"]
     return pd.DataFrame(rows)
+
+
+def postings_section(seeds: list[int]) -> str:
+    """Call profiles on postings, with the spread of the MAE ratio over the many small splits."""
+    table = run_profiles(POSTINGS, seeds)
+    spread = ["| profile | MAE ratio per split: mean ± 1.96 se | min – max |", "|---|---:|---:|"]
+    for profile, group in table.groupby("profile", sort=False):
+        ratios = group["ratio"].to_numpy()
+        half = 1.96 * float(np.std(ratios, ddof=1)) / len(ratios) ** 0.5 if len(ratios) > 1 else float("nan")
+        spread.append(
+            f"| {profile} | {ratios.mean():.3f} ± {half:.3f} | {ratios.min():.3f} – {ratios.max():.3f} |"
+        )
+    return "\n".join([
+        SECTION_POSTINGS, "",
+        f"Run {dt.date.today().isoformat()} with `.venv/bin/python benchmarks/quality.py --postings` on "
+        f"{platform.machine()} Linux, 2 cores, 24 GiB; {THREADS} LightGBM threads. Data: "
+        f"{POSTINGS.path}, the only dataset with a posting's text on every row; the target is the "
+        "midpoint of Glassdoor's estimated range, not a paid salary. Random 20% splits with seeds "
+        f"{', '.join(map(str, seeds))}; the splits overlap, so the coverage errors below, computed as "
+        "if every evaluation row were new, are too small. Each profile is as in \"Call profiles\"; "
+        "`posting text only` sends the description alone (no title, location or company fields).", "",
+        profiles_markdown(table), "", *spread, ""])
 
 
 def calibration_markdown(table: pd.DataFrame) -> str:
@@ -388,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profiles", action="store_true",
                         help="each call profile against a plain LightGBM on its fields: writes "
                         f"{SECTION_PROFILES!r}")
+    parser.add_argument("--postings", action="store_true",
+                        help="each call profile, posting text only included, on Glassdoor's postings: "
+                        f"writes {SECTION_POSTINGS!r}")
     parser.add_argument("--split-seeds", type=int, nargs="+", metavar="SEED",
                         help="instead: the lightgbm bundle and raw LightGBM on these random evaluation "
                         "splits (prints only)")
@@ -396,6 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     TUNED_PARAMS = args.tuned_params
     if not DATA_ROOT.exists():
         print(f"skipped: real data not found at {DATA_ROOT} (see its README for the datasets)")
+        return 0
+    if args.postings:
+        body = postings_section(args.split_seeds or list(POSTING_SEEDS))
+        print(body)
+        if not args.no_write:
+            write_section(body, SECTION_POSTINGS)
         return 0
     if args.profiles:
         tables = [run_profiles(b, args.split_seeds or list(PROFILE_SEEDS))
