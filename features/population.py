@@ -117,6 +117,18 @@ class Population:
             cells.update(keys)
         return cls(cells, countries, n, source)
 
+    @classmethod
+    def merge(cls, parts: Iterable[Population], source: str = "") -> Population:
+        """The counts of several partitions' populations added up, as one count of all their rows."""
+        cells: Counter[str] = Counter()
+        countries: Counter[str] = Counter()
+        rows = 0
+        for part in parts:
+            cells.update(part.cells)
+            countries.update(part.countries)
+            rows += part.rows
+        return cls(cells, countries, rows, source)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON, stored with the model's metadata."""
         return {"cells": self.cells, "countries": self.countries, "rows": self.rows, "source": self.source}

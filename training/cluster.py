@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from distributed import Client, LocalCluster
 
@@ -12,10 +14,49 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 20.0
 LOCAL = "local"
+WATCH_INTERVAL_S = 0.5  # how often a guarded step checks that its workers are still there
+T = TypeVar("T")
 
 
 class ClusterUnavailable(RuntimeError):
     """No scheduler answered at the address: the message names it and what to do."""
+
+
+class WorkerLost(RuntimeError):
+    """A worker left the cluster during a step that cannot go on without it (a lightgbm.dask training)."""
+
+
+def guarded(client: Client, step: Callable[[], T], what: str) -> T:
+    """Run `step` while watching the cluster's workers; raise WorkerLost when one of them leaves.
+
+    A lightgbm.dask training pins one task to each worker holding data; when one dies the others wait
+    on its sockets (for LightGBM's `time_out` minutes) or fail with a socket error. Either way the
+    caller learns which worker was lost, at once. The step's thread is left to end with the client.
+    """
+    before = set(client.nthreads())
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = step()
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name=f"guarded: {what}", daemon=True)
+    thread.start()
+    while True:
+        thread.join(WATCH_INTERVAL_S)
+        lost = sorted(before - set(client.nthreads()))
+        if lost:
+            raise WorkerLost(
+                f"worker {', '.join(lost)} left the cluster while {what}; the training stopped and nothing "
+                "was logged or registered"
+            ) from outcome.get("error")
+        if not thread.is_alive():
+            break
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager
