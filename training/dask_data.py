@@ -26,6 +26,10 @@ from training.sources import SourceFrame, get_source
 from training.sources.base import TARGET, conform
 
 
+# Skills are lists: dask's default conversion of object columns to text would turn them into strings.
+KEEP_OBJECTS = {"dataframe.convert-string": False}
+
+
 class BadPartition(ValueError):
     """A file of the data that cannot be read or mapped; the message starts with its path."""
 
@@ -90,7 +94,8 @@ def read_cluster_data(client: Client, pattern: str, source: str, max_rejected: f
     parts = [dask.delayed(clean_file, pure=True)(str(path), source) for path in files]
     frames = [dask.delayed(_columns)(part[0]) for part in parts]
     reports = [part[1] for part in parts]
-    frame = dd.from_delayed(frames, meta=_meta(), verify_meta=False)
+    with dask.config.set(KEEP_OBJECTS):
+        frame = dd.from_delayed(frames, meta=_meta(), verify_meta=False)
     persisted = client.persist([frame, *reports])
     frame, reports = persisted[0], persisted[1:]
     merged = CleaningReport.merge(client.compute(reports, sync=True), source)

@@ -22,7 +22,7 @@ from models import registry
 from models.bundle import SalaryModel
 from training import tracking
 from training.config import TrainConfig
-from training.dask_data import ClusterData, partition_lengths, read_cluster_data, sample_rows
+from training.dask_data import KEEP_OBJECTS, ClusterData, partition_lengths, read_cluster_data, sample_rows
 from training.dask_fit import fit_bundle_on_cluster
 from training.evaluate import absolute_percentage_errors, metric_sums, metrics_from_sums
 from training.sources.base import TARGET
@@ -141,6 +141,11 @@ def train_on_cluster(config: TrainConfig, client: Client, data: str) -> TrainRes
     `data` is a CSV or Parquet path or glob. Every fit runs before the MLflow run starts, so a run that
     fails (a worker lost, bad data) logs and registers nothing.
     """
+    with dask.config.set(KEEP_OBJECTS):
+        return _train_on_cluster(config, client, data)
+
+
+def _train_on_cluster(config: TrainConfig, client: Client, data: str) -> TrainResult:
     registry.configure(config.tracking_uri)
     config = replace(with_tuned_params(config), baselines=False)
     loaded = read_cluster_data(client, data, config.source, config.max_rejected)
