@@ -25,7 +25,6 @@ from training.score import input_files
 from training.sources import SourceFrame, get_source
 from training.sources.base import TARGET, conform
 
-
 # Skills are lists: dask's default conversion of object columns to text would turn them into strings.
 KEEP_OBJECTS = {"dataframe.convert-string": False}
 
@@ -127,7 +126,9 @@ def sample_rows(frame: dd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
     return sampled.compute().reset_index(drop=True)
 
 
-def _take_share(part: pd.DataFrame, share: float, seed: int, partition_info: dict[str, Any] | None = None) -> Any:
+def _take_share(
+    part: pd.DataFrame, share: float, seed: int, partition_info: dict[str, Any] | None = None
+) -> Any:
     number = partition_info["number"] if partition_info else 0
     rng = np.random.default_rng([seed, number])
     return part.loc[rng.random(len(part)) < share]

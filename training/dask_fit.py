@@ -8,6 +8,8 @@ collects at most `OFFSET_ROWS`. The driver never holds the rows.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import dask
@@ -22,7 +24,14 @@ from features.pipeline import FeatureCounts, JobFeatures, interpret_all
 from features.population import Population
 from models.bundle import SalaryModel
 from models.profiles import profile_keys
-from models.quantile import MIN_CALIBRATION_ROWS, TIME_FEATURE, QuantileModel, slope_from_sums, year_sums, year_trend
+from models.quantile import (
+    MIN_CALIBRATION_ROWS,
+    TIME_FEATURE,
+    QuantileModel,
+    slope_from_sums,
+    year_sums,
+    year_trend,
+)
 from training.augment import blank_parts
 from training.cluster import guarded
 from training.config import TrainConfig
@@ -30,6 +39,7 @@ from training.dask_data import nonempty, partition_lengths
 from training.sources.base import TARGET
 from training.splits import HoldoutRule, YearCounts, calibration_rule, partition_stream
 
+log = logging.getLogger(__name__)
 Y, CALIBRATION, COMPLETE = "__y", "__calibration", "__complete"
 OFFSET_ROWS = 200_000  # calibration rows whose offsets the driver collects, at most (a seeded sample beyond)
 
@@ -40,8 +50,9 @@ def count_partition(frame: pd.DataFrame, source: str) -> tuple[FeatureCounts, Po
     return FeatureCounts.of(rows), Population.count(rows, source)
 
 
-def fit_features(client: Client, frame: dd.DataFrame, config: TrainConfig) -> tuple[JobFeatures, Population,
-                                                                                      FeatureCounts]:
+def fit_features(
+    client: Client, frame: dd.DataFrame, config: TrainConfig
+) -> tuple[JobFeatures, Population, FeatureCounts]:
     """JobFeatures fitted from the partitions' summed counts, and the training population."""
     parts = [dask.delayed(count_partition)(part, config.source) for part in frame.to_delayed()]
     counted = client.compute(parts, sync=True)
@@ -63,8 +74,14 @@ def fold_rule(counts: FeatureCounts, default_year: int | None, seed: int) -> Hol
 def matrix_meta(names: list[str]) -> pd.DataFrame:
     """The columns of a feature-matrix partition: the features, the log target and two row flags."""
     columns = {n: pd.Series(dtype=float) for n in names}
-    return pd.DataFrame({**columns, Y: pd.Series(dtype=float), CALIBRATION: pd.Series(dtype=bool),
-                         COMPLETE: pd.Series(dtype=bool)})
+    return pd.DataFrame(
+        {
+            **columns,
+            Y: pd.Series(dtype=float),
+            CALIBRATION: pd.Series(dtype=bool),
+            COMPLETE: pd.Series(dtype=bool),
+        }
+    )
 
 
 def matrix_partition(
@@ -82,7 +99,7 @@ def matrix_partition(
     years = np.array([r.work_year or default or np.nan for r in rows], dtype=float)
     calibration = fold.mask(years, number)
     augmented, origin = blank_parts(frame, copies, partition_stream(seed, "copies", number))
-    rows += interpret_all(augmented.iloc[len(frame):])
+    rows += interpret_all(augmented.iloc[len(frame) :])
     names = list(features.get_feature_names_out())
     out = pd.DataFrame(features.transform_interpretations(rows), columns=names)
     out[Y] = np.log(frame[TARGET].to_numpy(dtype=float))[origin]
@@ -92,12 +109,20 @@ def matrix_partition(
 
 
 def fit_booster(
-    client: Client, X: dd.DataFrame, y: dd.Series, weight: dd.Series | None, params: dict[str, Any],
-    rounds: int, categorical: list[str], what: str,
+    client: Client,
+    X: dd.DataFrame,
+    y: dd.Series,
+    weight: dd.Series | None,
+    params: dict[str, Any],
+    rounds: int,
+    categorical: list[str],
+    what: str,
 ) -> lgb.Booster:
     """One booster by lightgbm.dask; a worker lost while it trains stops it with WorkerLost."""
+    start = time.perf_counter()
     regressor = DaskLGBMRegressor(client=client, n_estimators=rounds, **params)
     guarded(client, lambda: regressor.fit(X, y, sample_weight=weight, categorical_feature=categorical), what)
+    log.info("done %s on the cluster: %d rounds in %.1f s", what, rounds, time.perf_counter() - start)
     return regressor.booster_
 
 
@@ -108,7 +133,11 @@ def _weights(complete: pd.Series, copy_weight: float) -> pd.Series:
 def _group_sums(part: pd.DataFrame, groups: list[str], origin: float) -> pd.DataFrame:
     """Per-group year sums of the partition's complete rows, keyed by the group columns' values as text."""
     rows = part.loc[part[COMPLETE].to_numpy()]
-    keys = rows[groups].fillna(-1.0).astype(str).agg("|".join, axis=1).to_numpy() if groups else np.zeros(len(rows))
+    keys = (
+        rows[groups].fillna(-1.0).astype(str).agg("|".join, axis=1).to_numpy()
+        if groups
+        else np.zeros(len(rows))
+    )
     sums = year_sums(rows[Y].to_numpy(), rows[TIME_FEATURE].to_numpy(dtype=float), keys, origin)
     return sums.set_axis(sums.index.astype(str))
 
@@ -118,8 +147,9 @@ def _target(part: pd.DataFrame, slope: float, reference: float) -> pd.Series:
     return part[Y] - trend
 
 
-def _residual(part: pd.DataFrame, names: list[str], slope: float, reference: float, center: lgb.Booster,
-              zero: bool) -> pd.Series:
+def _residual(
+    part: pd.DataFrame, names: list[str], slope: float, reference: float, center: lgb.Booster, zero: bool
+) -> pd.Series:
     if zero:
         return pd.Series(np.zeros(len(part)), index=part.index)
     return _target(part, slope, reference) - center.predict(part[names].to_numpy())
@@ -156,30 +186,50 @@ class ClusterFit:
                 parts = matrix.map_partitions(_group_sums, groups, reference).compute()
                 slope = slope_from_sums(parts.groupby(level=0).sum())
         target = matrix.map_partitions(_target, slope, reference, meta=(Y, float))
-        center = fit_booster(self.client, matrix[self.names], target, self.weight(matrix),
-                             self.model.center_params(), self.model.num_boost_round, self.categorical,
-                             "boosting the center")
+        center = fit_booster(
+            self.client,
+            matrix[self.names],
+            target,
+            self.weight(matrix),
+            self.model.center_params(),
+            self.model.num_boost_round,
+            self.categorical,
+            "boosting the center",
+        )
         return slope, reference, center
 
-    def residuals(self, matrix: dd.DataFrame, slope: float, reference: float,
-                  center: lgb.Booster) -> dict[float, lgb.Booster]:
+    def residuals(
+        self, matrix: dd.DataFrame, slope: float, reference: float, center: lgb.Booster
+    ) -> dict[float, lgb.Booster]:
         """The residual quantile boosters, without the monotone columns."""
         boosters = {}
         categorical = [c for c in self.categorical if c in self.rnames]
         for q in self.model.quantiles:
             zero = q == 0.5 and not self.model.corrects_median()
-            label = matrix.map_partitions(_residual, self.names, slope, reference, center, zero, meta=(Y, float))
-            boosters[q] = fit_booster(self.client, matrix[self.rnames], label, self.weight(matrix),
-                                      self.model.quantile_params(q), self.model.quantile_rounds(), categorical,
-                                      f"boosting the q={q} residual")
+            label = matrix.map_partitions(
+                _residual, self.names, slope, reference, center, zero, meta=(Y, float)
+            )
+            boosters[q] = fit_booster(
+                self.client,
+                matrix[self.rnames],
+                label,
+                self.weight(matrix),
+                self.model.quantile_params(q),
+                self.model.quantile_rounds(),
+                categorical,
+                f"boosting the q={q} residual",
+            )
         return boosters
 
-    def offsets(self, calibration: dd.DataFrame, fitted: QuantileModel, seed: int) -> tuple[np.ndarray,
-                                                                                           np.ndarray]:
+    def offsets(
+        self, calibration: dd.DataFrame, fitted: QuantileModel, seed: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Calibration rows' offsets from the split model and their pattern keys, at most OFFSET_ROWS."""
         share = min(1.0, OFFSET_ROWS / max(sum(partition_lengths(calibration)), 1))
-        parts = [dask.delayed(_offsets)(part, self.names, fitted, share, seed, i)
-                 for i, part in enumerate(calibration.to_delayed())]
+        parts = [
+            dask.delayed(_offsets)(part, self.names, fitted, share, seed, i)
+            for i, part in enumerate(calibration.to_delayed())
+        ]
         collected = self.client.compute(parts, sync=True)
         return np.vstack([o for o, _ in collected]), np.concatenate([k for _, k in collected])
 
@@ -199,8 +249,9 @@ class ClusterFit:
         if MIN_CALIBRATION_ROWS <= held < total - 1:
             side = nonempty(matrix.loc[~matrix[CALIBRATION]])
             slope, reference, center = self.location(side)
-            split = QuantileModel.assemble(model, (slope, reference), center,
-                                           self.residuals(side, slope, reference, center))
+            split = QuantileModel.assemble(
+                model, (slope, reference), center, self.residuals(side, slope, reference, center)
+            )
             offsets, keys = self.offsets(nonempty(matrix.loc[matrix[CALIBRATION]]), split, seed)
             later = self.later(matrix)
             refit = "all" if later else "center"
@@ -212,8 +263,9 @@ class ClusterFit:
         return QuantileModel.assemble(model, (slope, reference), center, residuals)
 
 
-def _offsets(part: pd.DataFrame, names: list[str], fitted: QuantileModel, share: float, seed: int,
-             number: int) -> tuple[np.ndarray, np.ndarray]:
+def _offsets(
+    part: pd.DataFrame, names: list[str], fitted: QuantileModel, share: float, seed: int, number: int
+) -> tuple[np.ndarray, np.ndarray]:
     if share < 1.0:
         part = part.loc[partition_stream(seed, "calibration", number).random(len(part)) < share]
     X = part[names].to_numpy()
@@ -228,7 +280,9 @@ def fit_bundle_on_cluster(client: Client, frame: dd.DataFrame, config: TrainConf
     names = list(features.get_feature_names_out())
     fold = fold_rule(counts, features.default_work_year_, config.seed)
     copies = config.augment_copies
-    matrix = frame.map_partitions(matrix_partition, features, copies, config.seed, fold, meta=matrix_meta(names))
+    matrix = frame.map_partitions(
+        matrix_partition, features, copies, config.seed, fold, meta=matrix_meta(names)
+    )
     matrix = client.persist(matrix)
     started = QuantileModel(config.quantiles, config.lightgbm_params(), config.num_boost_round).start(
         names, features.categorical_features, features.monotone_increasing, multiplicity=float(copies + 1)

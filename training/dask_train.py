@@ -51,8 +51,9 @@ def _years(part: pd.DataFrame) -> YearCounts:
     return YearCounts.of(pd.to_numeric(part["work_year"], errors="coerce").to_numpy(dtype=float))
 
 
-def _side(part: pd.DataFrame, rule: HoldoutRule, held: bool,
-          partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
+def _side(
+    part: pd.DataFrame, rule: HoldoutRule, held: bool, partition_info: dict[str, Any] | None = None
+) -> pd.DataFrame:
     number = partition_info["number"] if partition_info else 0
     years = pd.to_numeric(part["work_year"], errors="coerce").to_numpy(dtype=float)
     return part.loc[rule.mask(years, number) == held].reset_index(drop=True)
@@ -74,18 +75,30 @@ def split_on_cluster(client: Client, frame: dd.DataFrame, config: TrainConfig) -
         rule = holdout_rule(years, fraction=config.test_size, seed=config.seed, purpose="evaluation")
     else:
         why = "random split requested"
-        rule = HoldoutRule(None, config.test_size, config.seed, "evaluation", why,
-                           f"seeded random {config.test_size:.0%} of rows per partition, seed={config.seed} ({why})")
+        rule = HoldoutRule(
+            None,
+            config.test_size,
+            config.seed,
+            "evaluation",
+            why,
+            f"seeded random {config.test_size:.0%} of rows per partition, seed={config.seed} ({why})",
+        )
     temporal = rule.newest is not None
     train = client.persist(frame.map_partitions(_side, rule, False))
     evaluation = client.persist(frame.map_partitions(_side, rule, True))
     description = f"evaluate on {rule.description}" + (", train on earlier years" if temporal else "")
-    return ClusterSplit(train, evaluation, "temporal" if temporal else "random", description,
-                        frame_digest_on_cluster(client, evaluation))
+    return ClusterSplit(
+        train,
+        evaluation,
+        "temporal" if temporal else "random",
+        description,
+        frame_digest_on_cluster(client, evaluation),
+    )
 
 
-def _score_part(part: pd.DataFrame, bundle: SalaryModel, share: float, seed: int,
-                number: int) -> tuple[dict[str, float], np.ndarray, pd.DataFrame, np.ndarray]:
+def _score_part(
+    part: pd.DataFrame, bundle: SalaryModel, share: float, seed: int, number: int
+) -> tuple[dict[str, float], np.ndarray, pd.DataFrame, np.ndarray]:
     """One evaluation partition's metric sums, a sample of its APEs, and a sample of rows with predictions."""
     if part.empty:
         return {}, np.zeros(0), part, np.zeros((0, len(bundle.model.quantiles)))
@@ -106,7 +119,10 @@ def evaluate_on_cluster(
     """
     share = min(1.0, max(SAMPLE_ROWS, MDAPE_ROWS) / max(rows, 1))
     handle = client.scatter(bundle, broadcast=True)
-    parts = [dask.delayed(_score_part)(part, handle, share, seed, i) for i, part in enumerate(evaluation.to_delayed())]
+    parts = [
+        dask.delayed(_score_part)(part, handle, share, seed, i)
+        for i, part in enumerate(evaluation.to_delayed())
+    ]
     scored = client.compute(parts, sync=True)
     sums: dict[str, float] = {}
     for part_sums, *_ in scored:
@@ -150,29 +166,44 @@ def _train_on_cluster(config: TrainConfig, client: Client, data: str) -> TrainRe
     config = replace(with_tuned_params(config), baselines=False)
     loaded = read_cluster_data(client, data, config.source, config.max_rejected)
     report = loaded.report
-    log.info("read %d rows from %d files on the cluster, %d after cleaning", report.rows_in, len(loaded.files),
-             report.rows_out)
+    log.info(
+        "read %d rows from %d files on the cluster, %d after cleaning",
+        report.rows_in,
+        len(loaded.files),
+        report.rows_out,
+    )
     split = split_on_cluster(client, loaded.frame, config)
     eval_rows = sum(partition_lengths(split.evaluation))
     rows = (report.rows_out - eval_rows, eval_rows)
     scored_bundle = fit_bundle_on_cluster(client, split.train, config)
-    metrics, eval_sample, preds = evaluate_on_cluster(client, scored_bundle, split.evaluation, config.seed,
-                                                      rows[1])
+    metrics, eval_sample, preds = evaluate_on_cluster(
+        client, scored_bundle, split.evaluation, config.seed, rows[1]
+    )
+    log.info("scored %d evaluation rows on the cluster: MAE %.0f", eval_rows, metrics["mae"])
     bundle = fit_bundle_on_cluster(client, loaded.frame, config) if config.refit_all else scored_bundle
     train_sample = sample_rows(split.train, SAMPLE_ROWS, config.seed)
     sampled = Split(train_sample, eval_sample, split.kind, split.description, split.digest)
     summary = run_summary(config, sampled, data, report, rows)
     datasets = tracking.SplitDatasets(
         tracking.make_dataset(eval_sample, f"{config.source}-evaluation", split.digest, data),
-        tracking.make_dataset(train_sample, f"{config.source}-training",
-                              frame_digest_on_cluster(client, split.train), data),
+        tracking.make_dataset(
+            train_sample, f"{config.source}-training", frame_digest_on_cluster(client, split.train), data
+        ),
     )
     experiment_id = registry.ensure_experiment(config.experiment, tracking.experiment_tags())
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"{config.model_kind}-{config.source}") as run:
+    log.info("logging the run to MLflow")
+    with mlflow.start_run(
+        experiment_id=experiment_id, run_name=f"{config.model_kind}-{config.source}"
+    ) as run:
         evaluation = tracking.log_inputs(config, sampled, data, report, datasets)
         mlflow.set_tags(cluster_tags(client, loaded, len(eval_sample)))
-        annotate(bundle, {**summary, "trained_on": "dask cluster"}, run.info.run_id, metrics,
-                 refitted=config.refit_all)
+        annotate(
+            bundle,
+            {**summary, "trained_on": "dask cluster"},
+            run.info.run_id,
+            metrics,
+            refitted=config.refit_all,
+        )
         scored = Backtest(scored_bundle, preds, metrics)
         model_uri = str(log_outcome(config, sampled, report, scored, bundle, evaluation, None, rows=rows))
         version, champion = register_trained(config, model_uri, run.info.run_id, summary, metrics)
