@@ -119,7 +119,9 @@ class FeatureCounts:
         names = self.categories.keys() | other.categories.keys()
         return FeatureCounts(
             rows=self.rows + other.rows,
-            categories={n: self.categories.get(n, Counter()) + other.categories.get(n, Counter()) for n in names},
+            categories={
+                n: self.categories.get(n, Counter()) + other.categories.get(n, Counter()) for n in names
+            },
             skills=self.skills + other.skills,
             title_tokens=self.title_tokens + other.title_tokens,
             years=self.years + other.years,
@@ -143,12 +145,13 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         return self.fit_counts(FeatureCounts.of(rows))
 
     def fit_counts(self, counts: FeatureCounts) -> JobFeatures:
-        """Fit from value counts (summed over a cluster's partitions): the same result as `fit` on the rows."""
+        """Fit from value counts (summed over a cluster's partitions): what `fit` learns from the rows."""
         if not counts.rows:
             raise ValueError("JobFeatures.fit_counts received counts of no rows; expected at least one")
         self.categories_: dict[str, dict[str, int]] = {}
         for name in CATEGORICAL:
-            frequent = sorted(v for v, c in counts.categories.get(name, Counter()).items() if c >= self.min_count)
+            counted = counts.categories.get(name, Counter())
+            frequent = sorted(v for v, c in counted.items() if c >= self.min_count)
             self.categories_[name] = {v: i for i, v in enumerate(frequent)}
         self.skills_ = _most_frequent(counts.skills, self.max_skills, self.min_count)
         self.title_tokens_ = _most_frequent(counts.title_tokens, self.max_title_tokens, self.min_count)

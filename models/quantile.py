@@ -70,10 +70,11 @@ YEAR_SUMS = ("n", "t", "y", "tt", "ty")  # per-group sums a year slope is measur
 
 
 def year_sums(y_log: np.ndarray, years: np.ndarray, groups: np.ndarray, origin: float = 0.0) -> pd.DataFrame:
-    """Per-group sums (YEAR_SUMS) of the rows with a year, years counted from `origin`; they add across parts."""
+    """Per-group sums (YEAR_SUMS) of the rows with a year, years from `origin`; they add across parts."""
     ok = np.isfinite(years)
     t = years[ok] - origin
-    frame = pd.DataFrame({"g": groups[ok], "n": 1.0, "t": t, "y": y_log[ok], "tt": t * t, "ty": t * y_log[ok]})
+    y = y_log[ok]
+    frame = pd.DataFrame({"g": groups[ok], "n": 1.0, "t": t, "y": y, "tt": t * t, "ty": t * y})
     return frame.groupby("g")[list(YEAR_SUMS)].sum()
 
 
@@ -239,7 +240,7 @@ class QuantileModel:
         return self.residual_rounds or max(self.num_boost_round // 2, 1)
 
     def corrects_median(self) -> bool:
-        """Whether the P50 booster learns the center's residual (else its label is zero: P50 is the center)."""
+        """Whether the P50 booster learns the center's residual (else it learns zero: P50 is the center)."""
         return bool(self._options()[1].get("median_correction", True))
 
     def copy_weight(self) -> float | None:
@@ -257,7 +258,7 @@ class QuantileModel:
         center: lgb.Booster,
         boosters: Mapping[float, lgb.Booster],
     ) -> QuantileModel:
-        """A fitted model from boosters trained elsewhere (lightgbm.dask), laid out and calibrated as `started`.
+        """A fitted model of boosters trained elsewhere (lightgbm.dask), laid out and calibrated as `started`.
 
         `trend` is (slope, reference year). `started` is left as it was.
         """
@@ -279,7 +280,7 @@ class QuantileModel:
         return self._raw_log(X)
 
     def calibrate(self, offsets: np.ndarray, keys: np.ndarray, note: str, refit: str) -> None:
-        """Conformal shifts from held-out rows' offsets (log target minus `raw_quantiles`) and pattern keys."""
+        """Conformal shifts from held-out rows' offsets (log target - `raw_quantiles`) and pattern keys."""
         center_offset = self._calibrate(offsets, keys)
         self.calibration_ = {
             "fold": note,
@@ -339,8 +340,8 @@ class QuantileModel:
         Measured on aijobs (docs/model.md): copies at full weight drowned the rows as given and cost
         all-fields accuracy; at 1/copies each, every call profile was as accurate or better.
         """
-        weight = self.copy_weight() if complete is not None else None
-        return None if weight is None else np.where(complete, 1.0, weight)
+        weight = self.copy_weight()
+        return None if weight is None or complete is None else np.where(complete, 1.0, weight)
 
     def _fit_location(
         self, X: np.ndarray, y_log: np.ndarray, group_cols: Sequence[int], complete: np.ndarray | None

@@ -72,7 +72,7 @@ class CleaningReport:
 
     @classmethod
     def merge(cls, parts: Iterable[CleaningReport], source: str) -> CleaningReport:
-        """One report of several files' reports (a cluster's partitions): counts add, examples of the first."""
+        """One report of several files' (a cluster's partitions): counts add up, examples are the first's."""
         out = cls(source=source)
         for part in parts:
             out.rows_in += part.rows_in
@@ -81,7 +81,8 @@ class CleaningReport:
             for total, counts in ((out.dropped, part.dropped), (out.rejected, part.rejected)):
                 for reason, n in counts.items():
                     total[reason] = total.get(reason, 0) + n
-            for examples, more in ((out.examples, part.examples), (out.rejected_examples, part.rejected_examples)):
+            pairs = ((out.examples, part.examples), (out.rejected_examples, part.rejected_examples))
+            for examples, more in pairs:
                 for reason, shown in more.items():
                     examples.setdefault(reason, list(shown))
         return out

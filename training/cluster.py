@@ -56,7 +56,8 @@ def guarded(client: Client, step: Callable[[], T], what: str) -> T:
             break
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
+    value: T = outcome["value"]
+    return value
 
 
 @contextlib.contextmanager

@@ -273,7 +273,7 @@ def _offsets(
 
 
 def fit_bundle_on_cluster(client: Client, frame: dd.DataFrame, config: TrainConfig) -> SalaryModel:
-    """`fit_bundle` on the cluster: the features, the partial copies and the model, from cleaned rows there."""
+    """`fit_bundle` on the cluster: features, partial copies and model, from the cleaned rows held there."""
     if config.model_kind != "lightgbm":
         raise ValueError(f"the cluster path fits lightgbm bundles only, got model_kind {config.model_kind!r}")
     features, population, counts = fit_features(client, frame, config)

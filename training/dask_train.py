@@ -60,7 +60,7 @@ def _side(
 
 
 def frame_digest_on_cluster(client: Client, frame: dd.DataFrame) -> str:
-    """`frame_digest` of a frame held by the workers, the driver hashing one partition's row hashes at a time."""
+    """`frame_digest` of a frame on the workers; the driver hashes one partition's row hashes at a time."""
     futures = client.compute([dask.delayed(digest_bytes)(part) for part in frame.to_delayed()])
     return digest_of(future.result() for future in futures)
 

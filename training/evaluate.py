@@ -109,7 +109,9 @@ def metrics_from_sums(sums: dict[str, float], quantiles: Sequence[float], mdape:
     return out
 
 
-def absolute_percentage_errors(y_usd: np.ndarray, quantiles_usd: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+def absolute_percentage_errors(
+    y_usd: np.ndarray, quantiles_usd: np.ndarray, quantiles: Sequence[float]
+) -> np.ndarray:
     """|y - P50| / y per row, whose median is MdAPE."""
     y = np.asarray(y_usd, dtype=float)
     p50 = np.asarray(quantiles_usd, dtype=float)[:, _columns(quantiles)[0.5]]

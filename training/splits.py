@@ -157,20 +157,22 @@ def holdout_rule(
     max_share: float = 1.0,
     min_rows: int = 0,
 ) -> HoldoutRule:
-    """The rule `hold_out` applies, from year counts: the newest year when it is a fair share, else a sample."""
+    """The rule `hold_out` applies, from year counts: the newest year when a fair share, else a sample."""
     why = _why_not_newest_year(years, min_share, max_share, min_rows)
     if why:
         text = f"seeded random {fraction:.0%} of rows, seed={seed} ({why})"
         return HoldoutRule(None, fraction, seed, purpose, why, text)
     latest = max(years.counts)
     share = years.counts[latest] / years.rows
-    return HoldoutRule(latest, fraction, seed, purpose, "", f"newest work_year {int(latest)} ({share:.1%} of rows)")
+    description = f"newest work_year {int(latest)} ({share:.1%} of rows)"
+    return HoldoutRule(latest, fraction, seed, purpose, "", description)
 
 
 def partition_stream(seed: int, purpose: str, partition: int) -> np.random.Generator:
     """The generator of one purpose in one partition of a cluster's data, independent of the others."""
     random_stream(seed, purpose)  # refuses an unknown purpose
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(*STREAMS[purpose], PARTITIONS, partition)))
+    key = (*STREAMS[purpose], PARTITIONS, partition)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
 def _why_not_newest_year(years: YearCounts, min_share: float, max_share: float, min_rows: int) -> str:

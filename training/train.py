@@ -311,8 +311,8 @@ def _log_baseline(
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         evaluation = tracking.log_inputs(config, split, source.path, report, datasets)
         mlflow.set_tag("baseline_for", beside)
-        annotate(scored.bundle, run_summary(config, split, source.path, report), run.info.run_id, scored.metrics,
-                  refitted=False)
+        summary = run_summary(config, split, source.path, report)
+        annotate(scored.bundle, summary, run.info.run_id, scored.metrics, refitted=False)
         log_outcome(config, split, report, scored, scored.bundle, evaluation, groups, package=False)
     return str(run.info.run_id)
 

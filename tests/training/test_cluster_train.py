@@ -24,8 +24,8 @@ from training.cluster import ClusterUnavailable, WorkerLost, connect
 from training.config import TrainConfig
 from training.dask_data import BadPartition, read_cluster_data
 from training.dask_train import train_on_cluster
-from training.sources.demo import write_demo_parquet
 from training.sources.base import conform
+from training.sources.demo import write_demo_parquet
 from training.splits import split_frame
 from training.train import backtest
 
