@@ -15,7 +15,6 @@ Every quantile is therefore the monotone center plus terms that do not depend on
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -264,11 +263,11 @@ class QuantileModel:
         """
         if set(boosters) != set(started.quantiles):
             raise ValueError(f"expected one booster per quantile {started.quantiles}, got {sorted(boosters)}")
-        model = copy.copy(started)
+        model = cls.__new__(cls)
+        model.__dict__.update(started.__getstate__())  # without one-row predictors built for other boosters
         model.slope_, model.reference_year_ = float(trend[0]), float(trend[1])
         model.center_ = center
         model.boosters_ = dict(boosters)
-        model._packed_reset()
         return model
 
     def trend(self, X: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,21 +71,10 @@ def seeded_sample(n: int, fraction: float, seed: int, purpose: str, why: str) ->
     return Holdout(mask, False, f"seeded random {fraction:.0%} of rows, seed={seed} ({why})")
 
 
-def hold_out(
-    years: np.ndarray | None,
-    *,
-    fraction: float,
-    seed: int,
-    purpose: str,
-    min_share: float = MIN_LATEST_YEAR_SHARE,
-    max_share: float = 1.0,
-    min_rows: int = 0,
-) -> Holdout:
-    """The newest year if every row has one and it holds min_share..max_share and min_rows, else a sample."""
+def hold_out(years: np.ndarray | None, **rule: Any) -> Holdout:
+    """The newest year if every row has one and it is a fair share, else a sample (`holdout_rule` options)."""
     values = None if years is None else np.asarray(years, dtype=float)
-    rule = holdout_rule(YearCounts.of(values), fraction=fraction, seed=seed, purpose=purpose,
-                        min_share=min_share, max_share=max_share, min_rows=min_rows)
-    return apply_rule(rule, values)
+    return apply_rule(holdout_rule(YearCounts.of(values), **rule), values)
 
 
 def apply_rule(rule: HoldoutRule, years: np.ndarray | None) -> Holdout:

@@ -121,6 +121,23 @@ def test_a_cluster_address_that_does_not_answer_is_a_clear_error_within_the_time
     assert f"no Dask scheduler answered at {address}" in out.output
 
 
+def test_cli_trains_on_a_running_scheduler_and_refits_on_every_row(
+    cluster: Client, parts: Path, mlflow_store: str
+) -> None:
+    address = str(cluster.scheduler.address)  # type: ignore[union-attr]
+    out = CliRunner().invoke(cli, ["train", "--cluster", address, "--data", str(parts / "*.parquet"),
+                                   "--rounds", "10", "--copies", "0", "--threads", "1"])
+    assert out.exit_code == 0, out.output
+    assert "3000 rows read, 3000 rows out" in out.output
+    assert "registered salary-estimator version 1 (now champion)" in out.output
+    client = MlflowClient()
+    (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert run.data.tags["trained_on"] == "dask cluster"
+    assert run.data.metrics["rows_fitted"] == ROWS  # the registered model is refitted on every row
+    assert run.data.metrics["rows_eval"] + run.data.metrics["rows_train"] == ROWS
+
+
+# Last in the module: it kills one of the shared cluster's workers (its nanny starts another).
 def _kill_a_worker_when_boosting_starts(client: Client, killed: list[str]) -> None:
     """Wait for a lightgbm.dask training task, then end its worker's process (as a crash would)."""
     deadline = time.monotonic() + 120
@@ -146,3 +163,4 @@ def test_a_worker_lost_while_boosting_stops_the_run_and_registers_nothing(
     client = MlflowClient()
     assert client.search_registered_models() == []
     assert all(not client.search_runs([e.experiment_id]) for e in client.search_experiments())
+
