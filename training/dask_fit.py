@@ -233,17 +233,19 @@ class ClusterFit:
         collected = self.client.compute(parts, sync=True)
         return np.vstack([o for o, _ in collected]), np.concatenate([k for _, k in collected])
 
-    def later(self, matrix: dd.DataFrame) -> bool:
-        """Whether the calibration rows are all newer than the others: then every booster is refitted."""
-        if self.model.time_index_ is None:
-            return False
-        years = matrix.groupby(CALIBRATION)[TIME_FEATURE].agg(["min", "max"]).compute()
-        return bool(years.loc[True, "min"] > years.loc[False, "max"])
+    def sides(self, matrix: dd.DataFrame) -> pd.DataFrame:
+        """Rows, earliest and latest year on each side of the calibration split (index False, True)."""
+        year = TIME_FEATURE if self.model.time_index_ is not None else None
+        parts = [dask.delayed(_side_stats)(part, year) for part in matrix.to_delayed()]
+        stats = pd.concat(self.client.compute(parts, sync=True))
+        out = stats.groupby(level=0).agg({"rows": "sum", "first": "min", "last": "max"})
+        return out.reindex([False, True]).fillna({"rows": 0})
 
     def fit(self, matrix: dd.DataFrame, note: str, seed: int) -> QuantileModel:
         """Fit without the calibration rows, measure the shifts there, then refit on all rows."""
-        sides = matrix[CALIBRATION].value_counts().compute()
-        total, held = int(sides.sum()), int(sides.get(True, 0))
+        sides = self.sides(matrix)
+        rows = sides["rows"].to_numpy(dtype=float)  # the other rows, then the calibration rows
+        total, held = int(rows.sum()), int(rows[1])
         refit = "all"
         model = self.model
         if MIN_CALIBRATION_ROWS <= held < total - 1:
@@ -253,7 +255,8 @@ class ClusterFit:
                 model, (slope, reference), center, self.residuals(side, slope, reference, center)
             )
             offsets, keys = self.offsets(nonempty(matrix.loc[matrix[CALIBRATION]]), split, seed)
-            later = self.later(matrix)
+            # All calibration rows newer than the others: the newest data, so every booster is refitted.
+            later = bool(sides["first"].to_numpy(dtype=float)[1] > sides["last"].to_numpy(dtype=float)[0])
             refit = "all" if later else "center"
             model.calibrate(offsets, keys, note, refit)
             residuals = split.boosters_
@@ -261,6 +264,13 @@ class ClusterFit:
         if refit == "all":
             residuals = self.residuals(matrix, slope, reference, center)
         return QuantileModel.assemble(model, (slope, reference), center, residuals)
+
+
+def _side_stats(part: pd.DataFrame, year: str | None) -> pd.DataFrame:
+    years = part[year] if year is not None else pd.Series(np.nan, index=part.index)
+    frame = pd.DataFrame({"side": part[CALIBRATION].to_numpy(), "year": years.to_numpy(dtype=float)})
+    grouped = frame.groupby("side")["year"]
+    return pd.DataFrame({"rows": grouped.size(), "first": grouped.min(), "last": grouped.max()})
 
 
 def _offsets(
