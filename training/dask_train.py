@@ -1,8 +1,9 @@
 """`salary train --cluster`: the training job on a Dask cluster, logged and registered as in one process.
 
-Differences from `training.train.train` (docs/training.md, "On a cluster"): the baselines beside the
-run are skipped (tagged), a random split or fold draws per partition, and the segment metrics, plots
-and logged datasets come from a sample of at most SAMPLE_ROWS rows; the metrics come from all rows.
+Differences from `training.train.train` (docs/training.md, "How it differs from one process"): the
+baselines beside the run are skipped (tagged), a random split or fold draws per partition, and the
+segment metrics, plots and logged datasets come from a sample of about SAMPLE_ROWS rows; the metrics
+come from all rows.
 """
 
 from __future__ import annotations
@@ -97,17 +98,21 @@ def split_on_cluster(client: Client, frame: dd.DataFrame, config: TrainConfig) -
 
 
 def _score_part(
-    part: pd.DataFrame, bundle: SalaryModel, share: float, seed: int, number: int
+    part: pd.DataFrame, bundle: SalaryModel, shares: tuple[float, float], seed: int, number: int
 ) -> tuple[dict[str, float], np.ndarray, pd.DataFrame, np.ndarray]:
-    """One evaluation partition's metric sums, a sample of its APEs, and a sample of rows with predictions."""
+    """One evaluation partition's metric sums, a sample of its APEs, and a sample of rows with predictions.
+
+    `shares` are the shares of the partition's rows sampled for the APEs and for the rows.
+    """
     if part.empty:
         return {}, np.zeros(0), part, np.zeros((0, len(bundle.model.quantiles)))
     preds = bundle.predict(part, num_threads=1)
     y = part[TARGET].to_numpy(dtype=float)
     quantiles = bundle.model.quantiles
-    keep = np.random.default_rng([seed, number]).random(len(part)) < share
-    ape = absolute_percentage_errors(y, preds, quantiles)
-    return metric_sums(y, preds, quantiles), ape[keep], part.loc[keep], preds[keep]
+    draw = np.random.default_rng([seed, number]).random(len(part))
+    ape = absolute_percentage_errors(y, preds, quantiles)[draw < shares[0]]
+    rows = draw < shares[1]
+    return metric_sums(y, preds, quantiles), ape, part.loc[rows], preds[rows]
 
 
 def evaluate_on_cluster(
@@ -115,12 +120,13 @@ def evaluate_on_cluster(
 ) -> tuple[dict[str, float], pd.DataFrame, np.ndarray]:
     """Metrics on every evaluation row, summed on the workers; a sample of rows and predictions for plots.
 
-    MdAPE is exact up to MDAPE_ROWS evaluation rows, else the median of a seeded sample of that size.
+    MdAPE is exact up to MDAPE_ROWS evaluation rows, else the median of a seeded sample of about that
+    many; the rows for plots are a seeded sample of about SAMPLE_ROWS.
     """
-    share = min(1.0, max(SAMPLE_ROWS, MDAPE_ROWS) / max(rows, 1))
+    shares = (min(1.0, MDAPE_ROWS / max(rows, 1)), min(1.0, SAMPLE_ROWS / max(rows, 1)))
     handle = client.scatter(bundle, broadcast=True)
     parts = [
-        dask.delayed(_score_part)(part, handle, share, seed, i)
+        dask.delayed(_score_part)(part, handle, shares, seed, i)
         for i, part in enumerate(evaluation.to_delayed())
     ]
     scored = client.compute(parts, sync=True)
@@ -131,9 +137,6 @@ def evaluate_on_cluster(
     apes = np.concatenate([s[1] for s in scored])
     sample = pd.concat([s[2] for s in scored], ignore_index=True)
     preds = np.vstack([s[3] for s in scored])
-    if len(sample) > SAMPLE_ROWS:
-        keep = np.sort(np.random.default_rng(seed).choice(len(sample), SAMPLE_ROWS, replace=False))
-        sample, preds = sample.iloc[keep].reset_index(drop=True), preds[keep]
     metrics = metrics_from_sums(sums, bundle.model.quantiles, float(np.median(apes)))
     return metrics, sample, preds
 
