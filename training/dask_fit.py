@@ -27,6 +27,7 @@ from models.profiles import profile_keys
 from models.quantile import (
     MIN_CALIBRATION_ROWS,
     TIME_FEATURE,
+    YEAR_SUMS,
     QuantileModel,
     slope_from_sums,
     year_sums,
@@ -131,15 +132,17 @@ def _weights(complete: pd.Series, copy_weight: float) -> pd.Series:
 
 
 def _group_sums(part: pd.DataFrame, groups: list[str], origin: float) -> pd.DataFrame:
-    """Per-group year sums of the partition's complete rows, keyed by the group columns' values as text."""
+    """Per-group year sums of the partition's complete rows, the group (column `g`) as its values in text."""
     rows = part.loc[part[COMPLETE].to_numpy()]
-    keys = (
-        rows[groups].fillna(-1.0).astype(str).agg("|".join, axis=1).to_numpy()
-        if groups
-        else np.zeros(len(rows))
-    )
-    sums = year_sums(rows[Y].to_numpy(), rows[TIME_FEATURE].to_numpy(dtype=float), keys, origin)
-    return sums.set_axis(sums.index.astype(str))
+    keys = pd.Series("", index=rows.index)
+    for column in groups:
+        keys = keys + "|" + rows[column].fillna(-1.0).astype(str)
+    sums = year_sums(rows[Y].to_numpy(), rows[TIME_FEATURE].to_numpy(dtype=float), keys.to_numpy(), origin)
+    return sums.rename_axis("g").reset_index()
+
+
+def _sums_meta() -> pd.DataFrame:
+    return pd.DataFrame({"g": pd.Series(dtype=object), **{c: pd.Series(dtype=float) for c in YEAR_SUMS}})
 
 
 def _target(part: pd.DataFrame, slope: float, reference: float) -> pd.Series:
@@ -183,8 +186,8 @@ class ClusterFit:
             if np.isfinite(latest):
                 reference = latest
                 groups = [self.names[i] for i in self.model.group_columns()]
-                parts = matrix.map_partitions(_group_sums, groups, reference).compute()
-                slope = slope_from_sums(parts.groupby(level=0).sum())
+                sums = matrix.map_partitions(_group_sums, groups, reference, meta=_sums_meta())
+                slope = slope_from_sums(sums.groupby("g").sum().compute())  # summed on the workers
         target = matrix.map_partitions(_target, slope, reference, meta=(Y, float))
         center = fit_booster(
             self.client,
