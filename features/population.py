@@ -120,14 +120,10 @@ class Population:
     @classmethod
     def merge(cls, parts: Iterable[Population], source: str = "") -> Population:
         """The counts of several partitions' populations added up, as one count of all their rows."""
-        cells: Counter[str] = Counter()
-        countries: Counter[str] = Counter()
-        rows = 0
-        for part in parts:
-            cells.update(part.cells)
-            countries.update(part.countries)
-            rows += part.rows
-        return cls(cells, countries, rows, source)
+        parts = list(parts)
+        cells = sum((Counter(part.cells) for part in parts), Counter[str]())
+        countries = sum((Counter(part.countries) for part in parts), Counter[str]())
+        return cls(cells, countries, sum(part.rows for part in parts), source)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON, stored with the model's metadata."""
