@@ -171,7 +171,7 @@ def train(
     ...): nothing registered.
     """
     from training.cleaning import TooManyRejected
-    from training.cluster import ClusterUnavailable, WorkerLost
+    from training.cluster import ClusterBusy, ClusterUnavailable, WorkerLost
     from training.config import TrainConfig
     from training.evaluate import HEADLINE
     from training.train import train as run_training
@@ -198,7 +198,7 @@ def train(
             result = run_training(config)
         else:
             result = _train_on_cluster(config, cluster, data, workers, worker_memory, connect_timeout)
-    except (ValueError, ClusterUnavailable, WorkerLost) as exc:
+    except (ValueError, ClusterUnavailable, ClusterBusy, WorkerLost) as exc:
         if isinstance(exc, TooManyRejected):
             typer.echo(exc.report.to_text())
         typer.secho(f"error: {exc}", fg="red", err=True)

@@ -34,7 +34,7 @@ from models.quantile import (
     year_trend,
 )
 from training.augment import blank_parts
-from training.cluster import guarded
+from training.cluster import guarded, wait_for_other_trainings
 from training.config import TrainConfig
 from training.dask_data import nonempty, partition_lengths
 from training.sources.base import TARGET
@@ -120,6 +120,7 @@ def fit_booster(
     what: str,
 ) -> lgb.Booster:
     """One booster by lightgbm.dask; a worker lost while it trains stops it with WorkerLost."""
+    wait_for_other_trainings(client)
     start = time.perf_counter()
     regressor = DaskLGBMRegressor(client=client, n_estimators=rounds, **params)
     guarded(client, lambda: regressor.fit(X, y, sample_weight=weight, categorical_feature=categorical), what)

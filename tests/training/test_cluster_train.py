@@ -20,7 +20,14 @@ from typer.testing import CliRunner
 
 from models import registry
 from training.cli import app as cli
-from training.cluster import ClusterUnavailable, WorkerLost, connect
+from training.cluster import (
+    ClusterBusy,
+    ClusterUnavailable,
+    WorkerLost,
+    connect,
+    other_trainings,
+    wait_for_other_trainings,
+)
 from training.config import TrainConfig
 from training.dask_data import BadPartition, read_cluster_data
 from training.dask_train import train_on_cluster
@@ -127,6 +134,20 @@ def test_a_cluster_address_that_does_not_answer_is_a_clear_error_within_the_time
                                    "--data", str(parts / "*.parquet")])
     assert out.exit_code == 2
     assert f"no Dask scheduler answered at {address}" in out.output
+
+
+def test_a_booster_waits_for_another_lightgbm_training_on_the_cluster_then_gives_up(cluster: Client) -> None:
+    other = cluster.submit(time.sleep, 2.5, key="_train_part-another-job", pure=False)
+    deadline = time.monotonic() + 5
+    while not other_trainings(cluster) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert other_trainings(cluster) == ["_train_part-another-job"]
+    started = time.perf_counter()
+    with pytest.raises(ClusterBusy, match=r"another LightGBM training \(_train_part-another-job\).*#4942"):
+        wait_for_other_trainings(cluster, timeout_s=1)
+    assert time.perf_counter() - started < 3
+    other.result()
+    wait_for_other_trainings(cluster, timeout_s=1)  # returns once the cluster is free
 
 
 # Last in the module: it kills one of the shared cluster's workers (its nanny starts another).
