@@ -6,6 +6,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -85,6 +86,49 @@ def _most_frequent(counts: Counter[str], limit: int, min_count: int) -> list[str
     return [value for value, count in ranked[:limit] if count >= min_count]
 
 
+@dataclass
+class FeatureCounts:
+    """What fitting JobFeatures reads from the rows, as counts that add up across partitions of the data."""
+
+    rows: int = 0
+    categories: dict[str, Counter[str]] = field(default_factory=dict)
+    skills: Counter[str] = field(default_factory=Counter)
+    title_tokens: Counter[str] = field(default_factory=Counter)
+    years: Counter[int] = field(default_factory=Counter)  # rows per stated work year
+    employees: int = 0  # rows stating a headcount
+
+    @classmethod
+    def of(cls, rows: Sequence[Interpretation]) -> FeatureCounts:
+        """Count one partition's interpreted rows."""
+        # "unknown" is not a role: a title we could not read leaves the role column missing.
+        categories = {
+            name: Counter(v for r in rows if (v := getattr(r, name)) not in (None, UNKNOWN_ROLE))
+            for name in CATEGORICAL
+        }
+        return cls(
+            rows=len(rows),
+            categories=categories,
+            skills=Counter(s for r in rows for s in set(r.skills)),
+            title_tokens=Counter(t for r in rows for t in set(r.title_tokens)),
+            years=Counter(r.work_year for r in rows if r.work_year is not None),
+            employees=sum(r.company_employees is not None for r in rows),
+        )
+
+    def __add__(self, other: FeatureCounts) -> FeatureCounts:
+        """Counts of both partitions together."""
+        names = self.categories.keys() | other.categories.keys()
+        return FeatureCounts(
+            rows=self.rows + other.rows,
+            categories={
+                n: self.categories.get(n, Counter()) + other.categories.get(n, Counter()) for n in names
+            },
+            skills=self.skills + other.skills,
+            title_tokens=self.title_tokens + other.title_tokens,
+            years=self.years + other.years,
+            employees=self.employees + other.employees,
+        )
+
+
 class JobFeatures(TransformerMixin, BaseEstimator):
     """Learns category codes and skill/title-token vocabularies; transform is pure and per row."""
 
@@ -98,18 +142,20 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         rows = interpret_all(X)
         if not rows:
             raise ValueError("JobFeatures.fit received no rows; expected at least one job record")
+        return self.fit_counts(FeatureCounts.of(rows))
+
+    def fit_counts(self, counts: FeatureCounts) -> JobFeatures:
+        """Fit from value counts (summed over a cluster's partitions): what `fit` learns from the rows."""
+        if not counts.rows:
+            raise ValueError("JobFeatures.fit_counts received counts of no rows; expected at least one")
         self.categories_: dict[str, dict[str, int]] = {}
         for name in CATEGORICAL:
-            # "unknown" is not a role: a title we could not read leaves the role column missing.
-            counts = Counter(getattr(r, name) for r in rows if getattr(r, name) not in (None, UNKNOWN_ROLE))
-            frequent = sorted(v for v, c in counts.items() if c >= self.min_count)
+            counted = counts.categories.get(name, Counter())
+            frequent = sorted(v for v, c in counted.items() if c >= self.min_count)
             self.categories_[name] = {v: i for i, v in enumerate(frequent)}
-        skill_counts = Counter(s for r in rows for s in set(r.skills))
-        self.skills_ = _most_frequent(skill_counts, self.max_skills, self.min_count)
-        token_counts = Counter(t for r in rows for t in set(r.title_tokens))
-        self.title_tokens_ = _most_frequent(token_counts, self.max_title_tokens, self.min_count)
-        years = [r.work_year for r in rows if r.work_year is not None]
-        self.default_work_year_: int | None = max(years) if years else None
+        self.skills_ = _most_frequent(counts.skills, self.max_skills, self.min_count)
+        self.title_tokens_ = _most_frequent(counts.title_tokens, self.max_title_tokens, self.min_count)
+        self.default_work_year_: int | None = max(counts.years) if counts.years else None
         self.feature_names_ = [
             *NUMERIC,
             *CATEGORICAL,
@@ -117,7 +163,7 @@ class JobFeatures(TransformerMixin, BaseEstimator):
             *(column_name(TITLE_PREFIX, t) for t in self.title_tokens_),
         ]
         self.employees_col_: int | None = None
-        if any(r.company_employees is not None for r in rows):
+        if counts.employees:
             self.employees_col_ = len(self.feature_names_)
             self.feature_names_.append(EMPLOYEES)
         self._index()

@@ -117,6 +117,14 @@ class Population:
             cells.update(keys)
         return cls(cells, countries, n, source)
 
+    @classmethod
+    def merge(cls, parts: Iterable[Population], source: str = "") -> Population:
+        """The counts of several partitions' populations added up, as one count of all their rows."""
+        parts = list(parts)
+        cells = sum((Counter(part.cells) for part in parts), Counter[str]())
+        countries = sum((Counter(part.countries) for part in parts), Counter[str]())
+        return cls(cells, countries, sum(part.rows for part in parts), source)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON, stored with the model's metadata."""
         return {"cells": self.cells, "countries": self.countries, "rows": self.rows, "source": self.source}

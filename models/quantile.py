@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import lightgbm as lgb
@@ -65,18 +65,44 @@ def quantile_name(q: float) -> str:
     return f"p{round(q * 100)}"
 
 
+YEAR_SUMS = ("n", "t", "y", "tt", "ty")  # per-group sums a year slope is measured from
+
+
+def year_sums(y_log: np.ndarray, years: np.ndarray, groups: np.ndarray, origin: float = 0.0) -> pd.DataFrame:
+    """Per-group sums (YEAR_SUMS) of the rows with a year, years from `origin`; they add across parts."""
+    ok = np.isfinite(years)
+    t = years[ok] - origin
+    y = y_log[ok]
+    frame = pd.DataFrame({"g": groups[ok], "n": 1.0, "t": t, "y": y, "tt": t * t, "ty": t * y})
+    return frame.groupby("g")[list(YEAR_SUMS)].sum()
+
+
+def slope_from_sums(sums: pd.DataFrame) -> float:
+    """Within-group slope of log salary on year from per-group sums, clipped to MAX_ABS_SLOPE."""
+    if sums.empty:
+        return 0.0
+    n = sums["n"].to_numpy()
+    denom = float((sums["tt"] - sums["t"] ** 2 / n).sum())
+    if denom <= 1e-9 * float(n.sum()):  # a single year in every group: no slope to measure
+        return 0.0
+    slope = float((sums["ty"] - sums["t"] * sums["y"] / n).sum() / denom)
+    return float(np.clip(slope, -MAX_ABS_SLOPE, MAX_ABS_SLOPE))
+
+
 def year_slope(y_log: np.ndarray, years: np.ndarray, groups: np.ndarray) -> float:
     """Within-group slope of log salary on year, so a changing mix of roles and countries is not drift."""
     ok = np.isfinite(years)
     if ok.sum() < 2 or len(np.unique(years[ok])) < 2:
         return 0.0
-    frame = pd.DataFrame({"y": y_log[ok], "t": years[ok], "g": groups[ok]})
-    demeaned = frame[["y", "t"]] - frame.groupby("g")[["y", "t"]].transform("mean")
-    denom = float((demeaned["t"] ** 2).sum())
-    if denom <= 0:
-        return 0.0
-    slope = float((demeaned["y"] * demeaned["t"]).sum() / denom)
-    return float(np.clip(slope, -MAX_ABS_SLOPE, MAX_ABS_SLOPE))
+    return slope_from_sums(year_sums(y_log, years, groups, origin=float(np.nanmax(years))))
+
+
+def year_trend(years: np.ndarray, slope: float, reference_year: float) -> np.ndarray:
+    """The trend term on log salary; a missing year is the reference year (no trend)."""
+    if slope == 0.0:
+        return np.zeros(len(years))
+    years = np.where(np.isnan(years), reference_year, years)  # nan_to_num costs 10x more
+    return slope * (years - reference_year)
 
 
 def _group_keys(X: np.ndarray, columns: Sequence[int]) -> np.ndarray:
@@ -128,19 +154,14 @@ class QuantileModel:
             raise ValueError(f"X has {X.shape[0]} rows but y has {len(y_log)}")
         if 0.5 not in self.quantiles:
             raise ValueError(f"quantiles must include 0.5, got {self.quantiles}")
-        names = list(feature_names)
-        self.feature_names_ = names
-        self.multiplicity_ = 1.0 if complete is None else len(y_log) / max(int(np.sum(complete)), 1)
-        self.categorical_ = [c for c in categorical_features if c in names]
-        self.monotone_ = [c for c in monotone_increasing if c in names]
-        self.residual_columns_ = [i for i, n in enumerate(names) if n not in self.monotone_]
-        self.time_index_ = names.index(TIME_FEATURE) if TIME_FEATURE in names else None
-        group_cols = [names.index(c) for c in (*self.categorical_, "seniority_rank") if c in names]
-        self.profile_columns_ = profile_columns(names)
-        self.shifts_ = {q: 0.0 for q in self.quantiles}
-        self.pattern_shifts_ = np.zeros((len(PATTERNS), len(self.quantiles)))
-        self.pattern_rows_ = np.zeros(len(PATTERNS), dtype=np.int64)
+        self.start(
+            feature_names,
+            categorical_features,
+            monotone_increasing,
+            1.0 if complete is None else len(y_log) / max(int(np.sum(complete)), 1),
+        )
         self.calibration_ = {"fold": calibration_note or "none", "rows": 0}
+        group_cols = self.group_columns()
         refit = "all"
         if calibration is not None and MIN_CALIBRATION_ROWS <= calibration.sum() < len(y_log) - 1:
             cal = np.asarray(calibration, dtype=bool)
@@ -149,14 +170,8 @@ class QuantileModel:
             self._fit_residuals(X[~cal], y_log[~cal], part)
             offsets = y_log[cal, None] - self._raw_log(X[cal])
             keys = profile_keys(X[cal], self.profile_columns_)
-            center_offset = self._calibrate(offsets, keys)
             refit = "all" if self._is_later(X, cal) else "center"
-            self.calibration_ = {
-                "fold": calibration_note or "given",
-                "rows": int(cal.sum()),
-                "refit": refit,
-                "center_offset": round(center_offset, 4),
-            }
+            self.calibrate(offsets, keys, calibration_note or "given", refit)
         # Every row informs the trend and the center, which is P50 (the point estimate).
         self._fit_location(X, y_log, group_cols, complete)
         if refit == "all":
@@ -169,6 +184,109 @@ class QuantileModel:
         # shifts were measured around, so the ranges may cover a little more than nominal.
         self._packed_reset()
         return self
+
+    def start(
+        self,
+        feature_names: Sequence[str],
+        categorical_features: Sequence[str] = (),
+        monotone_increasing: Sequence[str] = (),
+        multiplicity: float = 1.0,
+    ) -> QuantileModel:
+        """Lay out the columns and zero shifts before any booster: `fit` here, or a cluster's fit.
+
+        `multiplicity` is rows fitted per row as the data gave them (partial copies included).
+        """
+        names = list(feature_names)
+        self.feature_names_ = names
+        self.multiplicity_ = float(multiplicity)
+        self.categorical_ = [c for c in categorical_features if c in names]
+        self.monotone_ = [c for c in monotone_increasing if c in names]
+        self.residual_columns_ = [i for i, n in enumerate(names) if n not in self.monotone_]
+        self.time_index_ = names.index(TIME_FEATURE) if TIME_FEATURE in names else None
+        self.profile_columns_ = profile_columns(names)
+        self.shifts_ = {q: 0.0 for q in self.quantiles}
+        self.pattern_shifts_ = np.zeros((len(PATTERNS), len(self.quantiles)))
+        self.pattern_rows_ = np.zeros(len(PATTERNS), dtype=np.int64)
+        self.calibration_ = {"fold": "none", "rows": 0}
+        return self
+
+    def group_columns(self) -> list[int]:
+        """Columns whose combination is a group for the within-group year slope."""
+        names = self.feature_names_
+        return [names.index(c) for c in (*self.categorical_, "seniority_rank") if c in names]
+
+    def center_params(self) -> dict[str, Any]:
+        """LightGBM parameters of the center booster: monotone in experience, the configured objective."""
+        base, options = self._options()
+        params = {
+            **base,
+            "objective": options.get("center_objective", self.center_objective),
+            "monotone_constraints": [1 if n in self.monotone_ else 0 for n in self.feature_names_],
+            # "advanced" let P50 fall with experience (by 0.1%) once partial copies were down-weighted.
+            "monotone_constraints_method": base.get("monotone_constraints_method", "intermediate"),
+        }
+        if params["objective"] == "huber":  # LightGBM's huber delta is its `alpha`
+            params["alpha"] = float(options.get("center_huber_delta", 0.3))
+        return params
+
+    def quantile_params(self, q: float) -> dict[str, Any]:
+        """LightGBM parameters of the residual booster for quantile `q`."""
+        base = self._options()[0]
+        return {**base, **(self.residual_params or {}), "objective": "quantile", "alpha": q}
+
+    def quantile_rounds(self) -> int:
+        """Boosting rounds of each residual booster."""
+        return self.residual_rounds or max(self.num_boost_round // 2, 1)
+
+    def corrects_median(self) -> bool:
+        """Whether the P50 booster learns the center's residual (else it learns zero: P50 is the center)."""
+        return bool(self._options()[1].get("median_correction", True))
+
+    def copy_weight(self) -> float | None:
+        """Each partial copy's weight: together a row's copies weigh as much as the row (None: all 1)."""
+        if self.multiplicity_ <= 1.0:
+            return None
+        weight = float(self._options()[1].get("copy_weight", 1.0 / (self.multiplicity_ - 1.0)))
+        return None if weight == 1.0 else weight
+
+    @classmethod
+    def assemble(
+        cls,
+        started: QuantileModel,
+        trend: tuple[float, float],
+        center: lgb.Booster,
+        boosters: Mapping[float, lgb.Booster],
+    ) -> QuantileModel:
+        """A fitted model of boosters trained elsewhere (lightgbm.dask), laid out and calibrated as `started`.
+
+        `trend` is (slope, reference year). `started` is left as it was.
+        """
+        if set(boosters) != set(started.quantiles):
+            raise ValueError(f"expected one booster per quantile {started.quantiles}, got {sorted(boosters)}")
+        model = cls.__new__(cls)
+        model.__dict__.update(started.__getstate__())  # without one-row predictors built for other boosters
+        model.slope_, model.reference_year_ = float(trend[0]), float(trend[1])
+        model.center_ = center
+        model.boosters_ = dict(boosters)
+        return model
+
+    def trend(self, X: np.ndarray) -> np.ndarray:
+        """The year-trend term of each row, on log salary."""
+        return self._trend(X)
+
+    def raw_quantiles(self, X: np.ndarray) -> np.ndarray:
+        """Log-salary quantiles before conformal shifts and the non-crossing fix: what shifts calibrate."""
+        return self._raw_log(X)
+
+    def calibrate(self, offsets: np.ndarray, keys: np.ndarray, note: str, refit: str) -> None:
+        """Conformal shifts from held-out rows' offsets (log target - `raw_quantiles`) and pattern keys."""
+        center_offset = self._calibrate(offsets, keys)
+        self.calibration_ = {
+            "fold": note,
+            "rows": len(offsets),
+            "refit": refit,
+            "center_offset": round(center_offset, 4),
+        }
 
     def _calibrate(self, offsets: np.ndarray, keys: np.ndarray) -> float:
         """Conformal shifts per pattern of stated parts; a thin pattern borrows a coarser one's.
@@ -221,18 +339,13 @@ class QuantileModel:
         Measured on aijobs (docs/model.md): copies at full weight drowned the rows as given and cost
         all-fields accuracy; at 1/copies each, every call profile was as accurate or better.
         """
-        if complete is None or self.multiplicity_ <= 1.0:
-            return None
-        weight = float(self._options()[1].get("copy_weight", 1.0 / (self.multiplicity_ - 1.0)))
-        if weight == 1.0:
-            return None
-        return np.where(complete, 1.0, weight)
+        weight = self.copy_weight()
+        return None if weight is None or complete is None else np.where(complete, 1.0, weight)
 
     def _fit_location(
         self, X: np.ndarray, y_log: np.ndarray, group_cols: Sequence[int], complete: np.ndarray | None
     ) -> None:
         """The year trend (on complete rows) and the monotone center on the detrended target."""
-        base, options = self._options()
         years = X[:, self.time_index_] if self.time_index_ is not None else None
         if years is not None and np.isfinite(years).any():
             self.reference_year_ = float(np.nanmax(years))
@@ -241,15 +354,7 @@ class QuantileModel:
         else:
             self.reference_year_, self.slope_ = 0.0, 0.0
         target = y_log - self._trend(X)
-        center_params = {
-            **base,
-            "objective": options.get("center_objective", self.center_objective),
-            "monotone_constraints": [1 if n in self.monotone_ else 0 for n in self.feature_names_],
-            # "advanced" let P50 fall with experience (by 0.1%) once partial copies were down-weighted.
-            "monotone_constraints_method": base.get("monotone_constraints_method", "intermediate"),
-        }
-        if center_params["objective"] == "huber":  # LightGBM's huber delta is its `alpha`
-            center_params["alpha"] = float(options.get("center_huber_delta", 0.3))
+        center_params = self.center_params()
         self.center_ = lgb.train(
             center_params,
             self._dataset(X, target, self.feature_names_, self._weights(complete)),
@@ -259,20 +364,17 @@ class QuantileModel:
 
     def _fit_residuals(self, X: np.ndarray, y_log: np.ndarray, complete: np.ndarray | None) -> None:
         """Quantile boosters of the current location's residual on these rows, without experience."""
-        base, options = self._options()
         residual = y_log - self._trend(X) - self.center_.predict(X)
         Xr = X[:, self.residual_columns_]
         rnames = [self.feature_names_[i] for i in self.residual_columns_]
-        rparams = {**base, **(self.residual_params or {})}
-        rounds = self.residual_rounds or max(self.num_boost_round // 2, 1)
         self.boosters_: dict[float, lgb.Booster] = {}
-        correct_median = bool(options.get("median_correction", True))
         weight = self._weights(complete)
         for q in self.quantiles:
-            params = {**rparams, "objective": "quantile", "alpha": q}
             # Without the median correction the P50 booster learns zero, so P50 is the (robust) center.
-            label = residual if correct_median or q != 0.5 else np.zeros_like(residual)
-            self.boosters_[q] = lgb.train(params, self._dataset(Xr, label, rnames, weight), rounds)
+            label = residual if self.corrects_median() or q != 0.5 else np.zeros_like(residual)
+            self.boosters_[q] = lgb.train(
+                self.quantile_params(q), self._dataset(Xr, label, rnames, weight), self.quantile_rounds()
+            )
             log.info("fitted the %s booster on %d rows", quantile_name(q), len(y_log))
 
     def _packed_reset(self) -> None:
@@ -295,9 +397,7 @@ class QuantileModel:
     def _trend(self, X: np.ndarray) -> np.ndarray:
         if self.time_index_ is None or self.slope_ == 0.0:
             return np.zeros(len(X))
-        years = X[:, self.time_index_]
-        years = np.where(np.isnan(years), self.reference_year_, years)  # nan_to_num costs 10x more
-        return self.slope_ * (years - self.reference_year_)
+        return year_trend(X[:, self.time_index_], self.slope_, self.reference_year_)
 
     def _raw_log(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
         if len(X) == 1:  # the API's case: packed trees, a fraction of six Booster.predict calls

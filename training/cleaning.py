@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,23 @@ class CleaningReport:
     rows_parsed: int = 0  # rows the adapter turned into records, which the cleaning rules saw
     rejected: dict[str, int] = field(default_factory=dict)  # by the adapter, reason -> rows
     rejected_examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def merge(cls, parts: Iterable[CleaningReport], source: str) -> CleaningReport:
+        """One report of several files' (a cluster's partitions): counts add up, examples are the first's."""
+        out = cls(source=source)
+        for part in parts:
+            out.rows_in += part.rows_in
+            out.rows_out += part.rows_out
+            out.rows_parsed += part.rows_parsed
+            for total, counts in ((out.dropped, part.dropped), (out.rejected, part.rejected)):
+                for reason, n in counts.items():
+                    total[reason] = total.get(reason, 0) + n
+            pairs = ((out.examples, part.examples), (out.rejected_examples, part.rejected_examples))
+            for examples, more in pairs:
+                for reason, shown in more.items():
+                    examples.setdefault(reason, list(shown))
+        return out
 
     def drop(self, rule: str, frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> pd.DataFrame:
         """Remove the rows where `mask` holds, recording the count and a few examples."""

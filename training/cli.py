@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from training.config import TrainConfig
+    from training.train import TrainResult
 
 app = typer.Typer(
     help="Salary estimation: train, register and serve salary range models.", no_args_is_help=True
@@ -95,7 +99,8 @@ def main() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", OPENMP_WAIT_POLICY)
 
 
-PROGRESS_LOGGERS = ("training.train", "models.quantile")  # rows read, boosters fitted
+# rows read, boosters fitted (in one process or on a cluster)
+PROGRESS_LOGGERS = ("training.train", "models.quantile", "training.dask_train", "training.dask_fit")
 
 
 def _show_progress() -> None:
@@ -109,6 +114,19 @@ def _show_progress() -> None:
         logger.setLevel(logging.INFO)
         if not logger.handlers:
             logger.addHandler(handler)
+
+
+def _train_on_cluster(
+    config: TrainConfig, address: str, data: Path | None, workers: int, memory: str, timeout_s: float
+) -> TrainResult:
+    """`salary train --cluster`: connect (or start a local cluster) and train there."""
+    from training.cluster import connect
+    from training.dask_train import train_on_cluster
+
+    if data is None:
+        raise ValueError("--cluster needs --data: a CSV or Parquet path or glob of the files to train on")
+    with connect(address, timeout_s=timeout_s, workers=workers, memory_limit=memory) as client:
+        return train_on_cluster(config, client, str(data))
 
 
 @app.command()
@@ -129,37 +147,58 @@ def train(
     copies: CopiesOpt = 3,
     refit_all: RefitOpt = True,
     baselines: BaselinesOpt = True,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Train on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for worker "
+            "processes on this machine. --data is then a CSV or Parquet path or glob (quote it), one "
+            "partition per file; baselines are skipped (docs/training.md).",
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes of a --cluster local.")] = 2,
+    worker_memory: Annotated[
+        str,
+        typer.Option("--worker-memory", help="Memory limit per worker of a --cluster local, e.g. 2GB."),
+    ] = "auto",
+    connect_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the --cluster scheduler to answer.")
+    ] = 20.0,
 ) -> None:
     """Train a model bundle on a dataset, log it to MLflow and register it.
 
-    Exit codes: 0 trained, 2 failed (bad data, too many unreadable values, ...): nothing registered.
+    Exit codes: 0 trained, 2 failed (bad data, too many unreadable values, no cluster, a worker lost,
+    ...): nothing registered.
     """
     from training.cleaning import TooManyRejected
+    from training.cluster import ClusterBusy, ClusterUnavailable, WorkerLost
     from training.config import TrainConfig
     from training.evaluate import HEADLINE
     from training.train import train as run_training
 
     _show_progress()
     try:
-        result = run_training(
-            TrainConfig(
-                source=source,
-                data=data,
-                seed=seed,
-                num_boost_round=rounds,
-                temporal=not random_split,
-                register=register,
-                tracking_uri=tracking_uri,
-                model_kind=model_kind,
-                tuned_params=tuned_params,
-                max_rejected=max_rejected,
-                num_threads=threads,
-                augment_copies=copies,
-                refit_all=refit_all,
-                baselines=baselines,
-            )
+        config = TrainConfig(
+            source=source,
+            data=data,
+            seed=seed,
+            num_boost_round=rounds,
+            temporal=not random_split,
+            register=register,
+            tracking_uri=tracking_uri,
+            model_kind=model_kind,
+            tuned_params=tuned_params,
+            max_rejected=max_rejected,
+            num_threads=threads,
+            augment_copies=copies,
+            refit_all=refit_all,
+            baselines=baselines,
         )
-    except ValueError as exc:
+        if cluster is None:
+            result = run_training(config)
+        else:
+            result = _train_on_cluster(config, cluster, data, workers, worker_memory, connect_timeout)
+    except (ValueError, ClusterUnavailable, ClusterBusy, WorkerLost) as exc:
         if isinstance(exc, TooManyRejected):
             typer.echo(exc.report.to_text())
         typer.secho(f"error: {exc}", fg="red", err=True)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from distributed import Client, LocalCluster
 
@@ -12,10 +15,82 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 20.0
 LOCAL = "local"
+WATCH_INTERVAL_S = 0.5  # how often a guarded step checks that its workers are still there
+BUSY_WAIT_S = 600.0  # how long a training waits for another one on the same cluster to finish
+LIGHTGBM_TASK = "_train_part"  # the name lightgbm.dask gives a worker's share of one training
+T = TypeVar("T")
 
 
 class ClusterUnavailable(RuntimeError):
     """No scheduler answered at the address: the message names it and what to do."""
+
+
+class ClusterBusy(RuntimeError):
+    """Another lightgbm.dask training kept the cluster's workers busy for longer than we wait."""
+
+
+def other_trainings(client: Client) -> list[str]:
+    """The lightgbm.dask tasks the cluster's workers are running now (another job's, before ours starts)."""
+    keys = {str(key) for tasks in client.processing().values() for key in tasks}
+    return sorted(key for key in keys if LIGHTGBM_TASK in key)
+
+
+def wait_for_other_trainings(client: Client, timeout_s: float = BUSY_WAIT_S) -> None:
+    """Start no booster while another lightgbm.dask training runs on the cluster.
+
+    Two trainings at once can each hold one worker's thread while waiting for the other worker,
+    which the other training holds: both hang (LightGBM #4942).
+    """
+    deadline = time.monotonic() + timeout_s
+    running = other_trainings(client)
+    if running:
+        log.info("waiting for another LightGBM training on this cluster to finish (%s)", running[0])
+    while running:
+        if time.monotonic() >= deadline:
+            raise ClusterBusy(
+                f"another LightGBM training ({running[0]}) kept the cluster busy for {timeout_s:.0f} s; two "
+                "trainings at once can deadlock (LightGBM #4942): run one salary train --cluster at a time"
+            )
+        time.sleep(WATCH_INTERVAL_S)
+        running = other_trainings(client)
+
+
+class WorkerLost(RuntimeError):
+    """A worker left the cluster during a step that cannot go on without it (a lightgbm.dask training)."""
+
+
+def guarded(client: Client, step: Callable[[], T], what: str) -> T:
+    """Run `step` while watching the cluster's workers; raise WorkerLost when one of them leaves.
+
+    A lightgbm.dask training pins one task to each worker holding data; when one dies the others wait
+    on its sockets (for LightGBM's `time_out` minutes) or fail with a socket error. Either way the
+    caller learns which worker was lost, at once. The step's thread is left to end with the client.
+    """
+    before = set(client.nthreads())
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = step()
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name=f"guarded: {what}", daemon=True)
+    thread.start()
+    while True:
+        thread.join(WATCH_INTERVAL_S)
+        lost = sorted(before - set(client.nthreads()))
+        if lost:
+            raise WorkerLost(
+                f"worker {', '.join(lost)} left the cluster while {what}; the training stopped and nothing "
+                "was logged or registered"
+            ) from outcome.get("error")
+        if not thread.is_alive():
+            break
+    if "error" in outcome:
+        raise outcome["error"]
+    value: T = outcome["value"]
+    return value
 
 
 @contextlib.contextmanager

@@ -36,9 +36,86 @@ def pinball_loss(y: np.ndarray, pred: np.ndarray, q: float) -> float:
     return float(np.mean(np.maximum(q * diff, (q - 1) * diff)))
 
 
-def _r2(y: np.ndarray, pred: np.ndarray) -> float:
-    denom = float(np.sum((y - y.mean()) ** 2))
-    return float(1 - np.sum((y - pred) ** 2) / denom) if denom > 0 else float("nan")
+def _columns(quantiles: Sequence[float]) -> dict[float, int]:
+    col = {round(q, 4): i for i, q in enumerate(quantiles)}
+    if 0.5 not in col:
+        raise ValueError(
+            f"quantiles must include 0.5 for the point estimate, got {list(quantiles)}"
+        )
+    return col
+
+
+def _intervals(col: dict[float, int]) -> list[tuple[float, float, str]]:
+    return [(lo, hi, f"{quantile_name(lo)}_{quantile_name(hi)}")
+            for lo, hi in ((0.1, 0.9), (0.25, 0.75)) if lo in col and hi in col]
+
+
+def metric_sums(y_usd: np.ndarray, quantiles_usd: np.ndarray, quantiles: Sequence[float]) -> dict[str, float]:
+    """Sums over rows that the metrics are ratios of; they add across partitions of an evaluation set."""
+    y = np.asarray(y_usd, dtype=float)
+    preds = np.asarray(quantiles_usd, dtype=float)
+    if preds.ndim != 2 or preds.shape != (len(y), len(quantiles)):
+        raise ValueError(
+            f"expected predictions of shape {(len(y), len(quantiles))}, got {preds.shape}"
+        )
+    col = _columns(quantiles)
+    p50 = preds[:, col[0.5]]
+    log_y, log_p50 = np.log(y), np.log(np.maximum(p50, 1.0))
+    out = {
+        "n": float(len(y)),
+        "abs_error": float(np.sum(np.abs(y - p50))),
+        "sq_error": float(np.sum((y - p50) ** 2)),
+        "y": float(np.sum(y)),
+        "yy": float(np.sum(y**2)),
+        "log_sq_error": float(np.sum((log_y - log_p50) ** 2)),
+        "log_y": float(np.sum(log_y)),
+        "log_yy": float(np.sum(log_y**2)),
+    }
+    for q, i in col.items():
+        diff = y - preds[:, i]
+        out[f"pinball_{quantile_name(q)}"] = float(np.sum(np.maximum(q * diff, (q - 1) * diff)))
+        out[f"below_{quantile_name(q)}"] = float(np.sum(y < preds[:, i]))
+    for lo, hi, name in _intervals(col):
+        a, b = preds[:, col[lo]], preds[:, col[hi]]
+        out[f"coverage_{name}"] = float(np.sum((y >= a) & (y <= b)))
+        out[f"width_{name}"] = float(np.sum(b - a))
+    return out
+
+
+def _r2(sq_error: float, total: float, squares: float, n: float) -> float:
+    denom = squares - total * total / n
+    return float(1 - sq_error / denom) if denom > 0 else float("nan")
+
+
+def metrics_from_sums(sums: dict[str, float], quantiles: Sequence[float], mdape: float) -> dict[str, float]:
+    """The metrics from `metric_sums` added over every row, and the median absolute percentage error."""
+    n = sums["n"]
+    out = {
+        "mae": sums["abs_error"] / n,
+        "mdape": float(mdape),
+        "r2": _r2(sums["sq_error"], sums["y"], sums["yy"], n),
+        "r2_log": _r2(sums["log_sq_error"], sums["log_y"], sums["log_yy"], n),
+        "n_eval": float(n),
+    }
+    col = _columns(quantiles)
+    for q in col:
+        # Each quantile's own promise ("1 in 10 earn less than P10"); an interval can cover the right
+        # share while missing on both sides in opposite directions.
+        out[f"pinball_{quantile_name(q)}"] = sums[f"pinball_{quantile_name(q)}"] / n
+        out[f"below_{quantile_name(q)}"] = sums[f"below_{quantile_name(q)}"] / n
+    for _, _, name in _intervals(col):
+        out[f"coverage_{name}"] = sums[f"coverage_{name}"] / n
+        out[f"width_{name}"] = sums[f"width_{name}"] / n
+    return out
+
+
+def absolute_percentage_errors(
+    y_usd: np.ndarray, quantiles_usd: np.ndarray, quantiles: Sequence[float]
+) -> np.ndarray:
+    """|y - P50| / y per row, whose median is MdAPE."""
+    y = np.asarray(y_usd, dtype=float)
+    p50 = np.asarray(quantiles_usd, dtype=float)[:, _columns(quantiles)[0.5]]
+    return np.abs(y - p50) / y
 
 
 def regression_metrics(
@@ -48,37 +125,9 @@ def regression_metrics(
 
     `quantiles_usd` has one column per entry of `quantiles`; the point estimate is the 0.5 column.
     """
-    y = np.asarray(y_usd, dtype=float)
-    preds = np.asarray(quantiles_usd, dtype=float)
-    if preds.ndim != 2 or preds.shape != (len(y), len(quantiles)):
-        raise ValueError(
-            f"expected predictions of shape {(len(y), len(quantiles))}, got {preds.shape}"
-        )
-    col = {round(q, 4): i for i, q in enumerate(quantiles)}
-    if 0.5 not in col:
-        raise ValueError(
-            f"quantiles must include 0.5 for the point estimate, got {list(quantiles)}"
-        )
-    p50 = preds[:, col[0.5]]
-    out = {
-        "mae": float(np.mean(np.abs(y - p50))),
-        "mdape": float(np.median(np.abs(y - p50) / y)),
-        "r2": _r2(y, p50),
-        "r2_log": _r2(np.log(y), np.log(np.maximum(p50, 1.0))),
-        "n_eval": float(len(y)),
-    }
-    for q, i in col.items():
-        out[f"pinball_{quantile_name(q)}"] = pinball_loss(y, preds[:, i], q)
-        # Each quantile's own promise ("1 in 10 earn less than P10"); an interval can cover the right
-        # share while missing on both sides in opposite directions.
-        out[f"below_{quantile_name(q)}"] = float(np.mean(y < preds[:, i]))
-    for lo, hi in ((0.1, 0.9), (0.25, 0.75)):
-        if lo in col and hi in col:
-            a, b = preds[:, col[lo]], preds[:, col[hi]]
-            name = f"{quantile_name(lo)}_{quantile_name(hi)}"
-            out[f"coverage_{name}"] = float(np.mean((y >= a) & (y <= b)))
-            out[f"width_{name}"] = float(np.mean(b - a))
-    return out
+    sums = metric_sums(y_usd, quantiles_usd, quantiles)
+    mdape = float(np.median(absolute_percentage_errors(y_usd, quantiles_usd, quantiles)))
+    return metrics_from_sums(sums, quantiles, mdape)
 
 
 def segment_metrics(

@@ -77,6 +77,7 @@ def check_training_memory(
         raise NotEnoughMemory(
             f"training on {rows:,} rows ({columns} feature columns, {copies} partial copies per row) needs "
             f"about {need / 2**30:.1f} GiB more memory and this machine has {have / 2**30:.1f} GiB "
-            "available; "
-            "train on fewer rows (or with fewer --copies), or on a Dask cluster (issue 15, not built yet)"
+            "available; train on fewer rows (or with fewer --copies), or on a Dask cluster: "
+            "salary train --cluster local --data 'FILES' (worker processes here) or "
+            "--cluster tcp://SCHEDULER:8786 (docs/training.md)"
         )

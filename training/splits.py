@@ -14,7 +14,9 @@ position of the full frame had gone to evaluation.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +35,7 @@ STREAMS: dict[str, tuple[int, ...]] = {
     "validation": (2,),
     "copies": (3,),  # which parts each partial training copy leaves out (training/augment.py)
 }
+PARTITIONS = 7  # spawn-key level below a purpose for one partition of a cluster's data (partition_stream)
 
 
 @dataclass
@@ -68,8 +71,74 @@ def seeded_sample(n: int, fraction: float, seed: int, purpose: str, why: str) ->
     return Holdout(mask, False, f"seeded random {fraction:.0%} of rows, seed={seed} ({why})")
 
 
-def hold_out(
-    years: np.ndarray | None,
+def hold_out(years: np.ndarray | None, **rule: Any) -> Holdout:
+    """The newest year if every row has one and it is a fair share, else a sample (`holdout_rule` options)."""
+    values = None if years is None else np.asarray(years, dtype=float)
+    return apply_rule(holdout_rule(YearCounts.of(values), **rule), values)
+
+
+def apply_rule(rule: HoldoutRule, years: np.ndarray | None) -> Holdout:
+    """The rows of a whole frame (one process) that a rule holds out: a sample from the purpose's stream."""
+    n = 0 if years is None else len(years)
+    if rule.newest is None or years is None:
+        return seeded_sample(n, rule.fraction, rule.seed, rule.purpose, rule.why)
+    return Holdout(years == rule.newest, True, rule.description)
+
+
+@dataclass(frozen=True)
+class YearCounts:
+    """Rows per work year and rows without one: all a hold-out rule needs, and they add across partitions."""
+
+    counts: dict[float, int]
+    missing: int = 0
+
+    @classmethod
+    def of(cls, years: np.ndarray | None) -> YearCounts:
+        """Count an array of years (NaN: missing)."""
+        if years is None:
+            return cls({}, 0)
+        values = np.asarray(years, dtype=float)
+        ok = np.isfinite(values)
+        distinct, counts = np.unique(values[ok], return_counts=True)
+        return cls(dict(zip(distinct.tolist(), counts.tolist(), strict=True)), int((~ok).sum()))
+
+    def __add__(self, other: YearCounts) -> YearCounts:
+        """Counts of both partitions together."""
+        counts = dict(self.counts)
+        for year, n in other.counts.items():
+            counts[year] = counts.get(year, 0) + n
+        return YearCounts(counts, self.missing + other.missing)
+
+    @property
+    def rows(self) -> int:
+        """Every row counted, with a year or without."""
+        return sum(self.counts.values()) + self.missing
+
+
+@dataclass(frozen=True)
+class HoldoutRule:
+    """Which rows a hold-out takes, decided from counts, applied to any partition of the rows on its own.
+
+    `newest` set: the rows of that year. Else a seeded random `fraction`; partition `i` of a cluster's data
+    draws from its own child stream (`partition_stream`), so the rows differ from a one-process sample.
+    """
+
+    newest: float | None
+    fraction: float
+    seed: int
+    purpose: str
+    why: str  # why the newest year was not held out ('' when it was)
+    description: str
+
+    def mask(self, years: np.ndarray, partition: int) -> np.ndarray:
+        """The rows of one partition that are held out."""
+        if self.newest is not None:
+            return np.asarray(years, dtype=float) == self.newest
+        return partition_stream(self.seed, self.purpose, partition).random(len(years)) < self.fraction
+
+
+def holdout_rule(
+    years: YearCounts,
     *,
     fraction: float,
     seed: int,
@@ -77,43 +146,48 @@ def hold_out(
     min_share: float = MIN_LATEST_YEAR_SHARE,
     max_share: float = 1.0,
     min_rows: int = 0,
-) -> Holdout:
-    """The newest year if every row has one and it holds min_share..max_share and min_rows, else a sample."""
-    values = None if years is None else np.asarray(years, dtype=float)
-    n = 0 if values is None else len(values)
-    why = _why_not_newest_year(values, min_share, max_share, min_rows)
-    if why or values is None:
-        return seeded_sample(n, fraction, seed, purpose, why or "no work_year")
-    latest = values == values.max()
-    return Holdout(latest, True, f"newest work_year {int(values.max())} ({latest.mean():.1%} of rows)")
+) -> HoldoutRule:
+    """The rule `hold_out` applies, from year counts: the newest year when a fair share, else a sample."""
+    why = _why_not_newest_year(years, min_share, max_share, min_rows)
+    if why:
+        text = f"seeded random {fraction:.0%} of rows, seed={seed} ({why})"
+        return HoldoutRule(None, fraction, seed, purpose, why, text)
+    latest = max(years.counts)
+    share = years.counts[latest] / years.rows
+    description = f"newest work_year {int(latest)} ({share:.1%} of rows)"
+    return HoldoutRule(latest, fraction, seed, purpose, "", description)
 
 
-def _why_not_newest_year(
-    years: np.ndarray | None, min_share: float, max_share: float, min_rows: int
-) -> str:
+def partition_stream(seed: int, purpose: str, partition: int) -> np.random.Generator:
+    """The generator of one purpose in one partition of a cluster's data, independent of the others."""
+    random_stream(seed, purpose)  # refuses an unknown purpose
+    key = (*STREAMS[purpose], PARTITIONS, partition)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def _why_not_newest_year(years: YearCounts, min_share: float, max_share: float, min_rows: int) -> str:
     """Why the newest year cannot be held out, or '' when it can."""
-    if years is None or not len(years):
+    if not years.rows:
         return "no work_year"
-    missing = int((~np.isfinite(years)).sum())
-    if missing:
-        return f"{missing} rows have no work_year"
-    if len(np.unique(years)) < 2:
+    if years.missing:
+        return f"{years.missing} rows have no work_year"
+    if len(years.counts) < 2:
         return "fewer than two work years"
-    latest = int(years.max())
-    is_latest = years == years.max()
-    share, rows = float(is_latest.mean()), int(is_latest.sum())
+    latest = max(years.counts)
+    rows = years.counts[latest]
+    share = rows / years.rows
     if share < min_share:
-        return f"latest year {latest} holds {share:.1%} of rows (< {min_share:.0%})"
+        return f"latest year {int(latest)} holds {share:.1%} of rows (< {min_share:.0%})"
     if share > max_share:
-        return f"latest year {latest} holds {share:.1%} of rows (> {max_share:.0%})"
+        return f"latest year {int(latest)} holds {share:.1%} of rows (> {max_share:.0%})"
     if rows < min_rows:
-        return f"latest year {latest} has {rows} rows (< {min_rows})"
+        return f"latest year {int(latest)} has {rows} rows (< {min_rows})"
     return ""
 
 
-def calibration_fold(years: np.ndarray | None, seed: int) -> Holdout:
-    """The training rows that calibrate the range: the newest year when it is a fair share, else 20%."""
-    return hold_out(
+def calibration_rule(years: YearCounts, seed: int) -> HoldoutRule:
+    """The rule for the calibration fold: the newest year when it is a fair share, else 20%."""
+    return holdout_rule(
         years,
         fraction=CALIBRATION_SHARE,
         seed=seed,
@@ -124,12 +198,30 @@ def calibration_fold(years: np.ndarray | None, seed: int) -> Holdout:
     )
 
 
-def frame_digest(frame: pd.DataFrame) -> str:
-    """A stable content hash of a frame, so two runs can prove they used the same rows."""
+def calibration_fold(years: np.ndarray | None, seed: int) -> Holdout:
+    """The training rows that calibrate the range: the newest year when it is a fair share, else 20%."""
+    values = None if years is None else np.asarray(years, dtype=float)
+    return apply_rule(calibration_rule(YearCounts.of(values), seed), values)
+
+
+def digest_bytes(frame: pd.DataFrame) -> bytes:
+    """What `frame_digest` hashes for these rows; consecutive parts of a frame concatenate to the frame's."""
     ordered = frame[[c for c in (TARGET, *sorted(c for c in frame.columns if c != TARGET))
                      if c in frame.columns]]
-    hashed = pd.util.hash_pandas_object(ordered.astype(str), index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+    return bytes(pd.util.hash_pandas_object(ordered.astype(str), index=False).to_numpy().tobytes())
+
+
+def digest_of(parts: Iterable[bytes]) -> str:
+    """The digest of a frame from its parts' `digest_bytes`, in order, one part in memory at a time."""
+    hashed = hashlib.sha256()
+    for part in parts:
+        hashed.update(part)
+    return hashed.hexdigest()[:16]
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """A stable content hash of a frame, so two runs can prove they used the same rows."""
+    return digest_of([digest_bytes(frame)])
 
 
 def split_frame(

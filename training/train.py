@@ -218,25 +218,33 @@ def check_fits(
     check_training_memory(len(frame), columns, _copies(config), available)
 
 
-def _summary(
-    config: TrainConfig, split: Split, source: SourceFrame, report: CleaningReport
+def run_summary(
+    config: TrainConfig,
+    split: Split,
+    path: str | None,
+    report: CleaningReport,
+    rows: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """What a version's description and the bundle's metadata say about its data."""
+    """What a version's description and the bundle's metadata say about its data.
+
+    `rows` (train, evaluation) when the split's frames are samples of the rows (a cluster's run).
+    """
+    train_rows, eval_rows = rows or (len(split.train), len(split.evaluation))
     return {
         "model_kind": config.model_kind,
         "source": config.source,
-        "data_path": str(source.path) if source.path is not None else None,
+        "data_path": str(path) if path is not None else None,
         "rows_in": report.rows_in,
         "rows_out": report.rows_out,
-        "rows_train": len(split.train),
-        "rows_eval": len(split.evaluation),
-        "rows_fitted": report.rows_out if config.refit_all else len(split.train),
+        "rows_train": train_rows,
+        "rows_eval": eval_rows,
+        "rows_fitted": report.rows_out if config.refit_all else train_rows,
         "split": split.description,
         "eval_digest": split.digest,
     }
 
 
-def _log_outcome(
+def log_outcome(
     config: TrainConfig,
     split: Split,
     report: CleaningReport,
@@ -245,6 +253,7 @@ def _log_outcome(
     evaluation: PandasDataset,
     groups: pd.DataFrame | None,
     package: bool = True,
+    rows: tuple[int, int] | None = None,
 ) -> str | None:
     """Everything a run logs after fitting, in the order the UI needs; returns the logged model's URI.
 
@@ -262,16 +271,17 @@ def _log_outcome(
     else:
         model_id = tracking.log_unpackaged_model(config.model_kind, tags)
     tracking.log_model_metrics(model_id, scored.metrics, evaluation)
-    rows = {"train": len(split.train), "eval": len(split.evaluation)}
+    train_rows, eval_rows = rows or (len(split.train), len(split.evaluation))
+    counts = {"train": train_rows, "eval": eval_rows}
     detail = tracking.split_headline(scored.metrics)[1]
     fitted = float(bundle.metadata["rows_fitted"])
-    tracking.log_run_metrics({**detail, **tracking.row_metrics(report, rows), "rows_fitted": fitted})
+    tracking.log_run_metrics({**detail, **tracking.row_metrics(report, counts), "rows_fitted": fitted})
     mlflow.set_tag("metrics_from", bundle.metadata["metrics_from"])
     tracking.log_evaluation(split.evaluation, scored.preds, bundle.model.quantiles, scored.bundle, groups)
     return model_uri
 
 
-def _annotate(bundle: SalaryModel, summary: dict[str, Any], run_id: str, metrics: dict[str, float],
+def annotate(bundle: SalaryModel, summary: dict[str, Any], run_id: str, metrics: dict[str, float],
               refitted: bool) -> None:
     """Write the run, its data and its backtest into the bundle, which serving reports from."""
     bundle.metadata.update(
@@ -301,10 +311,30 @@ def _log_baseline(
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         evaluation = tracking.log_inputs(config, split, source.path, report, datasets)
         mlflow.set_tag("baseline_for", beside)
-        _annotate(scored.bundle, _summary(config, split, source, report), run.info.run_id, scored.metrics,
-                  refitted=False)
-        _log_outcome(config, split, report, scored, scored.bundle, evaluation, groups, package=False)
+        summary = run_summary(config, split, source.path, report)
+        annotate(scored.bundle, summary, run.info.run_id, scored.metrics, refitted=False)
+        log_outcome(config, split, report, scored, scored.bundle, evaluation, groups, package=False)
     return str(run.info.run_id)
+
+
+def register_trained(
+    config: TrainConfig, model_uri: str, run_id: str, summary: dict[str, Any], metrics: dict[str, float]
+) -> tuple[str | None, bool]:
+    """Register the run's model when the config asks: its version, and whether it became champion.
+
+    A baseline is registered for comparison but never becomes champion by itself.
+    """
+    if not config.register:
+        return None, False
+    first = "first registered version, no champion yet" if config.model_kind == "lightgbm" else None
+    return promote.register(
+        model_uri,
+        run_id,
+        first,
+        description=promote.version_description(summary, metrics, run_id,
+                                                TRAIN_DECISION[config.model_kind == "lightgbm"]),
+        tags=promote.version_tags(summary),
+    )
 
 
 def train(config: TrainConfig, available: Callable[[], int | None] = available_memory) -> TrainResult:
@@ -332,7 +362,7 @@ def train(config: TrainConfig, available: Callable[[], int | None] = available_m
     }
     reference = beside.get(REFERENCE_BASELINE)
     run_name = f"{config.model_kind}-{config.source}"
-    summary = _summary(config, split, source, report)
+    summary = run_summary(config, split, source.path, report)
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         evaluation = tracking.log_inputs(config, split, source.path, report, datasets)
         scored = backtest(config, split, read)
@@ -343,20 +373,9 @@ def train(config: TrainConfig, available: Callable[[], int | None] = available_m
         # procedure (a temporal split's newest year is then the calibration fold); the metrics stay
         # the backtest's, as nothing is left to score the final model on.
         bundle = fit_bundle(frame, config, available=available) if config.refit_all else scored.bundle
-        _annotate(bundle, summary, run.info.run_id, scored.metrics, refitted=config.refit_all)
-        model_uri = str(_log_outcome(config, split, report, scored, bundle, evaluation, groups))
-        version: str | None = None
-        champion = False
-        if config.register:  # a baseline is registered for comparison but never becomes champion by itself
-            first = "first registered version, no champion yet" if config.model_kind == "lightgbm" else None
-            version, champion = promote.register(
-                model_uri,
-                run.info.run_id,
-                first,
-                description=promote.version_description(summary, scored.metrics, run.info.run_id,
-                                                        TRAIN_DECISION[config.model_kind == "lightgbm"]),
-                tags=promote.version_tags(summary),
-            )
+        annotate(bundle, summary, run.info.run_id, scored.metrics, refitted=config.refit_all)
+        model_uri = str(log_outcome(config, split, report, scored, bundle, evaluation, groups))
+        version, champion = register_trained(config, model_uri, run.info.run_id, summary, scored.metrics)
     baseline_runs = {}
     for kind, (cfg, result) in beside.items():
         result.metrics = relative_to_reference(result.metrics, reference_mae)

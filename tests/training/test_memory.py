@@ -25,7 +25,7 @@ def test_fit_refuses_when_the_machine_has_too_little_memory(
         fit_bundle(demo_frame.iloc[:800], small_config, available=lambda: 2**20)
     message = str(refused.value)
     assert "800 rows" in message and "0.0 GiB available" in message
-    assert "needs about" in message and "Dask cluster (issue 15, not built yet)" in message
+    assert "needs about" in message and "salary train --cluster local" in message
 
 
 def test_fit_runs_when_memory_suffices(demo_frame: pd.DataFrame, small_config: TrainConfig) -> None:
