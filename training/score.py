@@ -144,8 +144,9 @@ class ScoreCache:
     Bounded: past `limit` rows it starts afresh, so memory stays bounded whatever the input.
     """
 
-    def __init__(self, limit: int = 200_000) -> None:
+    def __init__(self, limit: int = 200_000, threads: int | None = None) -> None:
         self.limit = limit
+        self.threads = threads  # LightGBM's; None: all cores
         self.values: dict[bytes, np.ndarray] = {}
 
     def predict(self, model: SalaryModel, X: np.ndarray) -> np.ndarray:
@@ -156,7 +157,7 @@ class ScoreCache:
             self.values.clear()
             todo = list({k: i for i, k in enumerate(keys)}.values())
         if todo:
-            fresh = np.exp(model.model.predict(X[todo]))
+            fresh = np.exp(model.model.predict(X[todo], num_threads=self.threads))
             self.values.update(zip([keys[i] for i in todo], fresh, strict=True))
         return np.array([self.values[k] for k in keys]).reshape(len(keys), len(model.quantiles))
 
@@ -200,6 +201,31 @@ def score_frame(model: SalaryModel, frame: pd.DataFrame, cache: ScoreCache | Non
     return out
 
 
+def score_file(
+    model: SalaryModel,
+    path: Path,
+    output: Path,
+    number: int,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    cache: ScoreCache | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Score the `number`th input file chunk by chunk into `part-<number>-<chunk>.parquet`; rows, parts."""
+    cache = cache if cache is not None else ScoreCache()
+    rows = parts = 0
+    for chunk in read_chunks(path, chunk_rows):
+        scored = score_frame(model, chunk, cache)
+        ids = next((chunk[c].to_numpy() for c in ID_COLUMNS if c in chunk.columns), None)
+        scored.insert(0, "row_id", ids if ids is not None else np.arange(rows, rows + len(chunk)))
+        scored.insert(0, "file", path.name)
+        scored.to_parquet(output / f"part-{number:05d}-{parts:05d}.parquet", index=False)
+        rows += len(chunk)
+        parts += 1
+        if progress is not None:
+            progress(len(chunk))
+    return rows, parts
+
+
 def score_files(
     model: SalaryModel,
     pattern: str,
@@ -215,17 +241,7 @@ def score_files(
     start = time.perf_counter()
     rows = parts = 0
     cache = ScoreCache()
-    for path in paths:
-        position = 0
-        for chunk in read_chunks(path, chunk_rows):
-            scored = score_frame(model, chunk, cache)
-            ids = next((chunk[c].to_numpy() for c in ID_COLUMNS if c in chunk.columns), None)
-            scored.insert(0, "row_id", ids if ids is not None else np.arange(position, position + len(chunk)))
-            scored.insert(0, "file", path.name)
-            scored.to_parquet(output / f"part-{parts:05d}.parquet", index=False)
-            position += len(chunk)
-            rows += len(chunk)
-            parts += 1
-            if progress is not None:
-                progress(len(chunk))
+    for number, path in enumerate(paths):
+        done = score_file(model, path, output, number, chunk_rows, cache, progress)
+        rows, parts = rows + done[0], parts + done[1]
     return ScoreSummary(len(paths), rows, parts, time.perf_counter() - start)
