@@ -104,7 +104,11 @@ def combine(codes: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     for column in codes:
         combined = combined * (int(column.max()) + 1 if len(column) else 1) + column
         combined, _ = pd.factorize(combined)  # renumber, so the product never overflows
-    return combined, np.unique(combined, return_index=True)[1].astype(np.int64)
+    if not len(combined):
+        return combined, combined
+    # factorize numbers in order of first appearance: a row whose code beats every earlier one is new
+    seen = np.maximum.accumulate(combined)
+    return combined, np.flatnonzero(np.r_[True, combined[1:] > seen[:-1]])
 
 
 def _codes(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -166,15 +166,17 @@ def _caveats(model: SalaryModel, reading: FrameReading, values: np.ndarray) -> t
     """Confidence, warnings and evidence records per distinct record, as `estimate_many` gives them."""
     n = len(reading)
     population = model.population
+    # Warnings come from few parts and values: each distinct combination of those is joined once.
+    noisy = [codes for notes, codes in zip(reading.notes, reading.codes, strict=True) if any(notes)]
     if population is None:
-        warned, first = combine(list(reading.codes), n)
+        warned, first = combine(noisy, n)
         text = np.array([WARNING_SEPARATOR.join(reading.warnings(i)) for i in first.tolist()], dtype=object)
         return np.full(n, None, dtype=object), text[warned], np.full(n, None, dtype=object)
     holders = [codes for part, codes in zip(reading.parts, reading.codes, strict=True)
                if set(part.outputs) & set(EVIDENCE_FIELDS)]
     grouped, first = combine(holders, n)
     found = [population.evidence(reading.assemble(i, EVIDENCE_FIELDS)) for i in first.tolist()]
-    warned, first = combine([*reading.codes, grouped], n)
+    warned, first = combine([*noisy, grouped], n)
     source = population.source
     text = np.array(
         [WARNING_SEPARATOR.join([*reading.warnings(i), *evidence_warnings(found[grouped[i]], source)])

@@ -1,4 +1,4 @@
-"""`salary score --cluster`: the same part files as one process, bad files named, no scheduler a clear error."""
+"""`salary score --cluster`: one process's part files, bad files named, no scheduler a clear error."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def _score(bundle_dir: Path, pattern: Path | str, out: Path, *extra: str) -> tup
 
 
 def _parts(directory: Path) -> pd.DataFrame:
-    return pd.concat([pd.read_parquet(p) for p in sorted(directory.glob("part-*.parquet"))], ignore_index=True)
+    parts = sorted(directory.glob("part-*.parquet"))
+    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
 
 
 def test_scores_on_a_local_cluster_equal_one_process(bundle_dir: Path, tmp_path: Path) -> None:
