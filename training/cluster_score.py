@@ -26,7 +26,7 @@ from training.score import (
     score_file,
 )
 
-# One model and prediction cache per worker process, by bundle digest: loaded by its first task.
+# The latest bundle's model and prediction cache per worker process, by digest: loaded by its first task.
 _LOADED: dict[str, tuple[SalaryModel, ScoreCache]] = {}
 
 BundleFiles = dict[str, bytes]
@@ -51,6 +51,7 @@ def digest(files: BundleFiles) -> str:
 def _worker_model(files: BundleFiles, key: str) -> tuple[SalaryModel, ScoreCache]:
     """The bundle on this worker, written to a temporary folder and loaded by the first task that needs it."""
     if key not in _LOADED:
+        _LOADED.clear()  # a long-lived worker keeps one bundle, not every bundle it ever scored with
         with tempfile.TemporaryDirectory(prefix="bundle-") as folder:
             root = Path(folder)
             for name, data in files.items():

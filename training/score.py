@@ -141,7 +141,8 @@ def read_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
 class ScoreCache:
     """USD quantiles per distinct feature row, kept across chunks: a row repeated anywhere is predicted once.
 
-    Bounded: past `limit` rows it starts afresh, so memory stays bounded whatever the input.
+    Bounded: past `limit` rows it starts afresh, so memory stays bounded whatever the input. Tasks
+    sharing it on threads see a whole dictionary each: starting afresh replaces it, never empties it.
     """
 
     def __init__(self, limit: int = 200_000, threads: int | None = None) -> None:
@@ -152,14 +153,15 @@ class ScoreCache:
     def predict(self, model: SalaryModel, X: np.ndarray) -> np.ndarray:
         """USD quantiles per row of X, the boosters run only on rows not seen before."""
         keys = [row.tobytes() for row in X]
-        todo = list({k: i for i, k in enumerate(keys) if k not in self.values}.values())
-        if len(self.values) + len(todo) > self.limit:
-            self.values.clear()
+        known = self.values
+        todo = list({k: i for i, k in enumerate(keys) if k not in known}.values())
+        if len(known) + len(todo) > self.limit:
+            known = self.values = {}
             todo = list({k: i for i, k in enumerate(keys)}.values())
         if todo:
             fresh = np.exp(model.model.predict(X[todo], num_threads=self.threads))
-            self.values.update(zip([keys[i] for i in todo], fresh, strict=True))
-        return np.array([self.values[k] for k in keys]).reshape(len(keys), len(model.quantiles))
+            known.update(zip([keys[i] for i in todo], fresh, strict=True))
+        return np.array([known[k] for k in keys]).reshape(len(keys), len(model.quantiles))
 
 
 def _caveats(model: SalaryModel, reading: FrameReading, values: np.ndarray) -> tuple[np.ndarray, ...]:
