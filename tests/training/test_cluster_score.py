@@ -47,7 +47,7 @@ def test_scores_on_a_local_cluster_equal_one_process(bundle_dir: Path, tmp_path:
     assert code == 0, output
     code, output = _score(
         bundle_dir, tmp_path / "in" / "*.parquet", tmp_path / "many", "--chunk-rows", "200",
-        "--cluster", "local", "--workers", "2", "--worker-memory", "1GB",
+        "--cluster", "local", "--workers", "2", "--worker-memory", "2GB",
     )
     assert code == 0, output
     assert "scored 900 rows from 3 files into 6 part files" in output
