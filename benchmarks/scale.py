@@ -142,7 +142,7 @@ def train_cluster(root: Path, rows: int, rounds: int, memory: str) -> dict[str, 
     store = Path(tempfile.mkdtemp(prefix="mlflow-"))
     start = time.perf_counter()
     with connect("local", workers=WORKERS, memory_limit=memory) as client:
-        cfg = dataclasses.replace(  # type: ignore[call-arg]  # `cluster` comes with the cluster training
+        cfg = dataclasses.replace(  # `cluster`: a field the cluster training adds
             config(rounds), data=view(root, "demo", rows) / "*.parquet",
             cluster=str(client.scheduler.address), tracking_uri=f"sqlite:///{store / 'mlflow.db'}",
         )
