@@ -248,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-memory", default="4GiB", help="memory limit per cluster worker")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR, help="generated data, reused")
     parser.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
+    parser.add_argument("--report", action="store_true", help="write the section from the kept results only")
     parser.add_argument("--child", choices=PARTS, help=argparse.SUPPRESS)
     parser.add_argument("--size", choices=list(SIZES), help=argparse.SUPPRESS)
     parser.add_argument("--data", default="demo", help=argparse.SUPPRESS)
@@ -255,10 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(run_child(args)))
         return 0
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    make_data(args.data_dir, max(SIZES[s] for s in {*args.sizes, *args.score_sizes}))
     store = args.data_dir / "results.json"
     results: dict[str, dict[str, Any]] = json.loads(store.read_text()) if store.exists() else {}
+    if args.report:
+        write_section(markdown(results, args), SECTION)
+        return 0
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    make_data(args.data_dir, max(SIZES[s] for s in {*args.sizes, *args.score_sizes}))
     jobs = [(p, s, "demo") for p in args.parts if p.startswith("train") for s in args.sizes]
     jobs += [(p, s, d) for p in args.parts if p.startswith("score") for s in args.score_sizes
              for d in args.score_data]
