@@ -176,7 +176,13 @@ def score(root: Path, rows: int, data: str, cluster: bool, memory: str, bundle: 
 
 
 def run_child(args: argparse.Namespace) -> dict[str, Any]:
-    """One measurement, in this (child) process."""
+    """One measurement, in this (child) process, with the machine's load as it ended."""
+    result = measure(args)
+    return {**result, "load": round(os.getloadavg()[0], 1), "date": dt.datetime.now().isoformat("T", "minutes")}
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """The part `--child` names."""
     root, rows = args.data_dir, SIZES[args.size]
     if args.child == "train-single":
         return train_single(root, rows, args.rounds)
@@ -196,7 +202,7 @@ def machine() -> str:
     pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     load = " ".join(f"{v:.1f}" for v in os.getloadavg())
     return (f"{platform.machine()} Linux, {os.cpu_count()} cores (shared with other work), "
-            f"{pages / 2**30:.0f} GiB, Python {platform.python_version()}; load {load} at the end")
+            f"{pages / 2**30:.0f} GiB, Python {platform.python_version()}; load {load} when written")
 
 
 def markdown(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
@@ -215,7 +221,7 @@ def markdown(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> st
         "the cluster one per worker). Demo records are nearly all distinct (skills, years to a tenth); "
         "structured ones have title, location, company size, employment type, year and whole years.",
         "", "| part | rows | data | outcome | wall s | rows/s | rows/s per core | driver peak MiB | "
-        "worker peaks MiB | MAE | coverage |", "|---|---|---|---|---|---|---|---|---|---|---|",
+        "worker peaks MiB | MAE | coverage | load | ended |", "|---" * 13 + "|",
     ]
     cores = os.cpu_count() or 1
     for key, r in results.items():
@@ -229,6 +235,7 @@ def markdown(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> st
             ", ".join(f"{v:,}" for v in r.get("worker_mib", [])) or "–",
             f"{r['mae']:,.0f}" if "mae" in r else "–",
             f"{r['coverage']:.3f}" if "coverage" in r else "–",
+            f"{r['load']:.1f}" if "load" in r else "–", r.get("date", "–"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     notes = [f"- {key}: {r['message']}" for key, r in results.items() if r.get("message")]
