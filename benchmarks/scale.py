@@ -177,8 +177,8 @@ def score(root: Path, rows: int, data: str, cluster: bool, memory: str, bundle: 
 
 def run_child(args: argparse.Namespace) -> dict[str, Any]:
     """One measurement, in this (child) process, with the machine's load as it ended."""
-    result = measure(args)
-    return {**result, "load": round(os.getloadavg()[0], 1), "date": dt.datetime.now().isoformat("T", "minutes")}
+    ended = dt.datetime.now().isoformat("T", "minutes")
+    return {**measure(args), "load": round(os.getloadavg()[0], 1), "date": ended}
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -266,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     store = args.data_dir / "results.json"
     results: dict[str, dict[str, Any]] = json.loads(store.read_text()) if store.exists() else {}
     if args.report:
-        write_section(markdown(results, args), SECTION)
+        print(markdown(results, args))
+        if not args.no_write:
+            write_section(markdown(results, args), SECTION)
         return 0
     args.data_dir.mkdir(parents=True, exist_ok=True)
     make_data(args.data_dir, max(SIZES[s] for s in {*args.sizes, *args.score_sizes}))
