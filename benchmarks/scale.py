@@ -242,7 +242,30 @@ def markdown(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> st
         ]
         lines.append("| " + " | ".join(cells) + " |")
     notes = [f"- {key}: {r['message']}" for key, r in results.items() if r.get("message")]
-    return "\n".join([*lines, "", *notes, ""] if notes else [*lines, ""])
+    return "\n".join([*lines, "", *notes, "", *targets(results), ""])
+
+
+def targets(results: dict[str, dict[str, Any]]) -> list[str]:
+    """The issue's targets, against what was measured (a target with no measurement says so)."""
+    def best(part: str, data: str) -> str:
+        rates = [r["rows_per_s"] for k, r in results.items() if k.startswith(part) and k.endswith(data)
+                 and "rows_per_s" in r]
+        return f"{max(rates):,.0f} rows/s" if rates else "not measured"
+
+    cluster = [r for k, r in results.items() if "cluster" in k and "driver_mib" in r]
+    trained = [k for k, r in results.items() if k.startswith("train-cluster") and r["outcome"] == "trained"]
+    scored = [r["rows"] for k, r in results.items() if k.startswith("score-cluster") and "rows" in r]
+    return [
+        "Against the issue's targets:",
+        "",
+        f"- single-process `salary score` on structured records, at least 100k rows/s: "
+        f"{best('score-single', 'structured')} (demo records: {best('score-single', 'demo')})",
+        f"- batch scoring on the cluster, at least 10M rows: largest run {max(scored, default=0):,} rows",
+        "- driver peak under 1 GB on the cluster: "
+        + (f"{max(r['driver_mib'] for r in cluster):,} MiB at most" if cluster else "not measured"),
+        f"- training larger than a worker's memory on the cluster: {len(trained)} size(s) trained"
+        + ("" if trained else " (not measured: see the notes above)"),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
