@@ -176,9 +176,9 @@ def score(root: Path, rows: int, data: str, cluster: bool, memory: str, bundle: 
 
 
 def run_child(args: argparse.Namespace) -> dict[str, Any]:
-    """One measurement, in this (child) process, with the machine's load as it ended."""
-    ended = dt.datetime.now().isoformat("T", "minutes")
-    return {**measure(args), "load": round(os.getloadavg()[0], 1), "date": ended}
+    """One measurement, in this (child) process, with when it started and the machine's load as it ended."""
+    started = dt.datetime.now().isoformat("T", "minutes")
+    return {**measure(args), "load": round(os.getloadavg()[0], 1), "date": started}
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -224,7 +224,7 @@ def markdown(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> st
         "years to a tenth); structured ones have title, location, company size, employment type, year "
         "and whole years. A part skipped or refused says why below the table.",
         "", "| part | rows | data | outcome | wall s | rows/s | rows/s per core | driver peak MiB | "
-        "worker peaks MiB | MAE | coverage | load | ended |", "|---" * 13 + "|",
+        "worker peaks MiB | MAE | coverage | load at end | started |", "|---" * 13 + "|",
     ]
     cores = os.cpu_count() or 1
     for key, r in results.items():
