@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from features.experience import parse_experience_level, parse_years
 from features.location import parse_location
 from features.role import UNKNOWN_ROLE, RoleMatch, extract_role, role_info
@@ -116,7 +118,8 @@ def _coded(value: Any, normalize: Any, known: tuple[str, ...], name: str, warnin
 
 
 def _given_skills(raw: Any) -> list[str]:
-    if isinstance(raw, list | tuple):
+    # Parquet list columns reach pandas as NumPy arrays: read them as lists, not as no skills at all.
+    if isinstance(raw, list | tuple | np.ndarray):
         return canonical_skills(s for s in raw if isinstance(s, str))
     return []
 

@@ -40,6 +40,12 @@ NUMERIC = (
 # Headcount, a column only in models whose training rows gave it (after the one-hot columns, so models
 # fitted before it existed keep their layout).
 EMPLOYEES = "company_employees_log10"
+# The Interpretation attribute each named column is computed from (the others share a column's name).
+SOURCE_OF = {
+    "seniority_rank": "seniority",
+    "company_size_rank": "company_size",
+    EMPLOYEES: "company_employees",
+}
 SKILL_PREFIX = "skill__"
 TITLE_PREFIX = "title__"
 _SIZE_RANK = {"S": 0.0, "M": 1.0, "L": 2.0}
@@ -191,6 +197,19 @@ class JobFeatures(TransformerMixin, BaseEstimator):
     def monotone_increasing(self) -> list[str]:
         """Columns whose increase must never lower the estimate (experience)."""
         return ["years_experience"]
+
+    def columns_of(self, attributes: Iterable[str]) -> list[int]:
+        """The columns computed from these Interpretation attributes alone, for column-wise assembly."""
+        wanted = set(attributes)
+        dense = [*NUMERIC, *CATEGORICAL]
+        out = [i for i, name in enumerate(dense) if SOURCE_OF.get(name, name) in wanted]
+        if "skills" in wanted:
+            out += list(self._skill_col.values())
+        if "title_tokens" in wanted:
+            out += list(self._token_col.values())
+        if "company_employees" in wanted and self.employees_col_ is not None:
+            out.append(self.employees_col_)
+        return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of every output column, in order."""

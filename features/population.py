@@ -58,6 +58,9 @@ def country_group(country: str | None) -> str:
     return "high_income" if country in HIGH_INCOME else "other"
 
 
+EVIDENCE_FIELDS = ("role", "seniority", "country")  # the Interpretation attributes `given_parts` reads
+
+
 def given_parts(row: Interpretation) -> dict[str, str | None]:
     """The role family, seniority and country group a record states; None where it states nothing."""
     return {

@@ -326,23 +326,50 @@ def score(
         int, typer.Option("--chunk-rows", min=1, help="Rows read, scored and written at a time.")
     ] = 100_000,
     tracking_uri: TrackingOpt = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option("--cluster", help="Score on a Dask cluster: a scheduler address, or 'local'."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Worker processes of a 'local' cluster.")
+    ] = 2,
+    worker_memory: Annotated[
+        str, typer.Option("--worker-memory", help="Memory limit per 'local' worker, e.g. 2GB; auto: a share.")
+    ] = "auto",
+    connect_timeout: Annotated[
+        float, typer.Option("--connect-timeout", min=0.1, help="Seconds to wait for the scheduler to answer.")
+    ] = 20.0,
 ) -> None:
     """Batch estimates for files of job records, streamed in chunks so memory stays bounded.
 
-    Exit codes: 0 scored, 2 a bad input file or model (the message names it).
+    With --cluster, each file is scored on a worker, which writes its own part files (the paths must
+    be reachable from every worker). Exit codes: 0 scored, 2 a bad input file or model (the message
+    names it), 3 no cluster answered at the address.
     """
+    import contextlib
+
     from mlflow.exceptions import MlflowException
     from tqdm import tqdm
 
     from models.registry import alias_uri
     from serving.loader import load_model
+    from training.cluster import ClusterUnavailable, connect
+    from training.cluster_score import score_on_cluster
     from training.score import BadInput, input_files, score_files
 
     try:
         input_files(input)  # refuse a missing or non-CSV/Parquet file before loading the model
         bundle = load_model(model or alias_uri(), tracking_uri).bundle
-        with tqdm(unit=" rows", unit_scale=True, desc="scoring") as bar:
-            summary = score_files(bundle, input, output, chunk_rows, progress=bar.update)
+        with contextlib.ExitStack() as stack:
+            bar = stack.enter_context(tqdm(unit=" rows", unit_scale=True, desc="scoring"))
+            if cluster is None:
+                summary = score_files(bundle, input, output, chunk_rows, progress=bar.update)
+            else:
+                client = stack.enter_context(connect(cluster, connect_timeout, workers, worker_memory))
+                summary = score_on_cluster(client, bundle, input, output, chunk_rows, progress=bar.update)
+    except ClusterUnavailable as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(code=3) from exc
     except (BadInput, MlflowException, ValueError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(code=2) from exc

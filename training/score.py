@@ -1,9 +1,10 @@
 """Batch scoring: CSV or Parquet files of job records in, Parquet part files of estimates out.
 
 One process, bounded memory: files are read in chunks of `chunk_rows` rows, each chunk is scored
-and written as its own part file before the next is read. Within a chunk each distinct record is
-interpreted and predicted once (`SalaryModel.estimate_many` without drivers), then broadcast back
-to its rows, so the numbers are the ones `SalaryModel.predict` and the API give.
+and written as its own part file before the next is read. Within a chunk each distinct value of each
+field is interpreted once (features/columnar.py), each distinct feature row predicted once (and
+remembered across chunks), then broadcast back to its rows: the numbers, confidence and warnings are
+the ones `SalaryModel.estimate_many` (without drivers) and the API give.
 """
 
 from __future__ import annotations
@@ -13,20 +14,21 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features.columnar import FrameReading, combine, matrix, read_frame
+from features.population import EVIDENCE_FIELDS
 from features.schema import JOB_RECORD_FIELDS
 from models.bundle import SalaryModel
+from models.confidence import confidence, evidence_warnings
 
 ID_COLUMNS = ("row_id", "id")  # carried to the output when the input has one, first found wins
 NUMERIC_FIELDS = ("years_experience", "remote_ratio", "company_employees", "work_year")
 TEXT_FIELDS = tuple(f for f in JOB_RECORD_FIELDS if f not in (*NUMERIC_FIELDS, "skills"))
-SKILL_SEPARATOR = ";"  # skills in a CSV cell, as `salary data demo` writes them
 WARNING_SEPARATOR = "; "
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 DEFAULT_CHUNK_ROWS = 100_000
@@ -136,77 +138,96 @@ def read_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise BadInput(f"{path}: cannot be read as {kind.upper()}: {exc}") from exc
 
 
-def _skills(value: Any) -> list[str] | None:
-    if isinstance(value, str):
-        return [s for s in value.split(SKILL_SEPARATOR) if s]
-    if isinstance(value, list | tuple | np.ndarray):
-        return [str(s) for s in value if s is not None]
-    return None
-
-
-Result = tuple[tuple[float, ...], str | None, str, int | None]  # quantiles, confidence, warnings, evidence
-
-
 class ScoreCache:
-    """Each distinct record's result, kept across chunks so a record repeated anywhere is scored once.
+    """USD quantiles per distinct feature row, kept across chunks: a row repeated anywhere is predicted once.
 
-    Bounded: past `limit` records it starts afresh, so memory stays bounded whatever the input.
+    Bounded: past `limit` rows it starts afresh, so memory stays bounded whatever the input. Tasks
+    sharing it on threads see a whole dictionary each: starting afresh replaces it, never empties it.
     """
 
-    def __init__(self, limit: int = 500_000) -> None:
+    def __init__(self, limit: int = 200_000, threads: int | None = None) -> None:
         self.limit = limit
-        self.results: dict[tuple[Any, ...], Result] = {}
+        self.threads = threads  # LightGBM's; None: all cores
+        self.values: dict[bytes, np.ndarray] = {}
 
-    def fill(self, model: SalaryModel, keys: list[tuple[Any, ...]], records: list[dict[str, Any]]) -> None:
-        """Score the records whose keys are not cached yet (interpretation, quantiles and evidence)."""
-        todo = [i for i, key in enumerate(keys) if key not in self.results]
-        if len(self.results) + len(todo) > self.limit:
-            self.results.clear()
-            todo = list(range(len(keys)))
-        estimates = model.estimate_many([records[i] for i in todo], explain=False)
-        names = model.quantile_names
-        for i, e in zip(todo, estimates, strict=True):
-            self.results[keys[i]] = (
-                tuple(e.quantiles[n] for n in names),
-                e.confidence,
-                WARNING_SEPARATOR.join(e.warnings),
-                e.evidence["records"] if e.evidence else None,
-            )
+    def predict(self, model: SalaryModel, X: np.ndarray) -> np.ndarray:
+        """USD quantiles per row of X, the boosters run only on rows not seen before."""
+        keys = [row.tobytes() for row in X]
+        known = self.values
+        todo = list({k: i for i, k in enumerate(keys) if k not in known}.values())
+        if len(known) + len(todo) > self.limit:
+            known = self.values = {}
+            todo = list({k: i for i, k in enumerate(keys)}.values())
+        if todo:
+            fresh = np.exp(model.model.predict(X[todo], num_threads=self.threads))
+            known.update(zip([keys[i] for i in todo], fresh, strict=True))
+        return np.array([known[k] for k in keys]).reshape(len(keys), len(model.quantiles))
 
 
-def _distinct(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[Any, ...]], list[dict[str, Any]]]:
-    """Each row's index into the frame's distinct records, their keys, and the records as dicts."""
-    columns = [c for c in JOB_RECORD_FIELDS if c in frame.columns]
-    keyed = frame[columns].copy()
-    if "skills" in keyed.columns:  # lists are not hashable: compare skills as joined text
-        keyed["skills"] = keyed["skills"].map(
-            lambda v: SKILL_SEPARATOR.join(map(str, v)) if isinstance(v, list | tuple | np.ndarray) else v
-        )
-    codes = keyed.groupby(columns, dropna=False, sort=False).ngroup().to_numpy()
-    _, first = np.unique(codes, return_index=True)
-    distinct = keyed.iloc[first].astype(object)
-    distinct = distinct.where(distinct.notna(), None)
-    keys = [(tuple(columns), *row) for row in distinct.itertuples(index=False, name=None)]
-    records = cast(list[dict[str, Any]], distinct.to_dict("records"))
-    for record in records:
-        if "skills" in record:
-            record["skills"] = _skills(record["skills"])
-    return codes, keys, records
+def _caveats(model: SalaryModel, reading: FrameReading, values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Confidence, warnings and evidence records per distinct record, as `estimate_many` gives them."""
+    n = len(reading)
+    population = model.population
+    # Warnings come from few parts and values: each distinct combination of those is joined once.
+    noisy = [codes for notes, codes in zip(reading.notes, reading.codes, strict=True) if any(notes)]
+    if population is None:
+        warned, first = combine(noisy, n)
+        text = np.array([WARNING_SEPARATOR.join(reading.warnings(i)) for i in first.tolist()], dtype=object)
+        return np.full(n, None, dtype=object), text[warned], np.full(n, None, dtype=object)
+    holders = [codes for part, codes in zip(reading.parts, reading.codes, strict=True)
+               if set(part.outputs) & set(EVIDENCE_FIELDS)]
+    grouped, first = combine(holders, n)
+    found = [population.evidence(reading.assemble(i, EVIDENCE_FIELDS)) for i in first.tolist()]
+    warned, first = combine([*noisy, grouped], n)
+    source = population.source
+    text = np.array(
+        [WARNING_SEPARATOR.join([*reading.warnings(i), *evidence_warnings(found[grouped[i]], source)])
+         for i in first.tolist()],
+        dtype=object,
+    )
+    pairs = zip(grouped.tolist(), values[:, 0].tolist(), values[:, -1].tolist(), strict=True)
+    level = np.array([confidence(found[g], low, high) for g, low, high in pairs], dtype=object)
+    records = np.array([e.records for e in found], dtype=object)[grouped]
+    return level, text[warned], records
 
 
 def score_frame(model: SalaryModel, frame: pd.DataFrame, cache: ScoreCache | None = None) -> pd.DataFrame:
     """Quantiles, confidence, warnings and evidence per row of a frame of JobRecord columns."""
     cache = cache if cache is not None else ScoreCache()
-    codes, keys, records = _distinct(frame)
-    cache.fill(model, keys, records)
-    results = [cache.results[key] for key in keys]
-    names = model.quantile_names
-    values = np.array([r[0] for r in results], dtype=float).reshape(-1, len(names))
-    out = pd.DataFrame(values[codes], columns=names)
-    out["confidence"] = np.array([r[1] for r in results], dtype=object)[codes]
-    out["warnings"] = np.array([r[2] for r in results], dtype=object)[codes]
-    out["evidence_records"] = pd.array([r[3] for r in results], dtype="Int64")[codes]
+    reading = read_frame(frame)
+    values = cache.predict(model, matrix(model.features, reading))
+    level, warnings, records = _caveats(model, reading, values)
+    rows = reading.rows
+    out = pd.DataFrame(values[rows], columns=model.quantile_names)
+    out["confidence"] = level[rows]
+    out["warnings"] = warnings[rows]
+    out["evidence_records"] = pd.array(records[rows], dtype="Int64")
     return out
+
+
+def score_file(
+    model: SalaryModel,
+    path: Path,
+    output: Path,
+    number: int,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    cache: ScoreCache | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Score the `number`th input file chunk by chunk into `part-<number>-<chunk>.parquet`; rows, parts."""
+    cache = cache if cache is not None else ScoreCache()
+    rows = parts = 0
+    for chunk in read_chunks(path, chunk_rows):
+        scored = score_frame(model, chunk, cache)
+        ids = next((chunk[c].to_numpy() for c in ID_COLUMNS if c in chunk.columns), None)
+        scored.insert(0, "row_id", ids if ids is not None else np.arange(rows, rows + len(chunk)))
+        scored.insert(0, "file", path.name)
+        scored.to_parquet(output / f"part-{number:05d}-{parts:05d}.parquet", index=False)
+        rows += len(chunk)
+        parts += 1
+        if progress is not None:
+            progress(len(chunk))
+    return rows, parts
 
 
 def score_files(
@@ -224,17 +245,7 @@ def score_files(
     start = time.perf_counter()
     rows = parts = 0
     cache = ScoreCache()
-    for path in paths:
-        position = 0
-        for chunk in read_chunks(path, chunk_rows):
-            scored = score_frame(model, chunk, cache)
-            ids = next((chunk[c].to_numpy() for c in ID_COLUMNS if c in chunk.columns), None)
-            scored.insert(0, "row_id", ids if ids is not None else np.arange(position, position + len(chunk)))
-            scored.insert(0, "file", path.name)
-            scored.to_parquet(output / f"part-{parts:05d}.parquet", index=False)
-            position += len(chunk)
-            rows += len(chunk)
-            parts += 1
-            if progress is not None:
-                progress(len(chunk))
+    for number, path in enumerate(paths):
+        done = score_file(model, path, output, number, chunk_rows, cache, progress)
+        rows, parts = rows + done[0], parts + done[1]
     return ScoreSummary(len(paths), rows, parts, time.perf_counter() - start)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from features.interpret import interpret
-from features.pipeline import CATEGORICAL, EMPLOYEES, NUMERIC, JobFeatures
+from features.pipeline import CATEGORICAL, EMPLOYEES, NUMERIC, JobFeatures, interpret_all
 
 RECORDS = [
     {"title": "Senior Data Scientist", "skills": ["Python", "SQL"], "location": "NYC"},
@@ -148,3 +149,12 @@ def test_columns_do_not_depend_on_string_hashing() -> None:
         for seed in ("1", "2", "3", "4")
     }
     assert len(names) == 1 and "skill__Python" in names.pop()
+
+
+def test_skills_read_from_parquet_count_as_listed(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"title": ["Data Engineer"] * 6, "skills": [["Rust", "SQL"]] * 6})
+    frame.to_parquet(tmp_path / "jobs.parquet", index=False)
+    back = pd.read_parquet(tmp_path / "jobs.parquet")  # list cells come back as NumPy arrays
+    assert interpret_all(back)[0].skills == interpret_all(frame)[0].skills == ["Rust", "SQL"]
+    fitted = JobFeatures(min_count=1).fit(back)
+    assert "skill__Rust" in fitted.get_feature_names_out()

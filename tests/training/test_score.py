@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from models.bundle import SalaryModel
 from training.cli import app as cli
+from training.score import ScoreCache, score_frame
 
 # Invented records: repeats (scored once, answered per row), partial rows, an unknown title.
 CSV_TEXT = """id,title,location,years_experience,company_size,skills,work_year
@@ -136,3 +137,14 @@ def test_a_bad_file_in_a_glob_is_refused_before_anything_is_written(bundle_dir: 
     assert result.exit_code == 2, result.output
     assert "b.csv" in result.output
     assert not list(out.glob("*.parquet"))
+
+
+def test_the_prediction_cache_starts_afresh_past_its_limit_with_the_same_answers(
+    demo_bundle: SalaryModel, demo_frame: pd.DataFrame
+) -> None:
+    frame = demo_frame.drop(columns=["salary_usd"])
+    small = ScoreCache(limit=30)
+    first = [score_frame(demo_bundle, frame.iloc[i : i + 20], small) for i in (0, 20, 0)]
+    assert len(small.values) <= 40  # the third chunk found its rows again, or started afresh
+    for i, scored in zip((0, 20, 0), first, strict=True):
+        pd.testing.assert_frame_equal(scored, score_frame(demo_bundle, frame.iloc[i : i + 20]))
