@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.quality import write_section  # noqa: E402
 from models.bundle import SalaryModel  # noqa: E402
+from models.registry import MODEL_NAME  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.sources.base import TARGET  # noqa: E402
 from training.sources.demo import write_demo_parquet  # noqa: E402
@@ -140,12 +141,15 @@ def train_cluster(root: Path, rows: int, rounds: int, memory: str) -> dict[str, 
     store = Path(tempfile.mkdtemp(prefix="mlflow-"))
     start = time.perf_counter()
     with connect("local", workers=WORKERS, memory_limit=memory) as client:
-        cfg = dataclasses.replace(config(rounds), tracking_uri=f"sqlite:///{store / 'mlflow.db'}")
+        # Registered (in a throwaway store) so the bundle loads back the way serving loads it.
+        cfg = dataclasses.replace(config(rounds), register=True,
+                                  tracking_uri=f"sqlite:///{store / 'mlflow.db'}")
         result = train_on_cluster(cfg, client, str(view(root, "demo", rows) / "*.parquet"))
         seconds = time.perf_counter() - start
         out = {"outcome": "trained", "seconds": seconds, "driver_mib": round(peak_mib()),
                "worker_mib": worker_peaks(client)}
-    return {**out, **quality(load_model(result.model_uri, cfg.tracking_uri).bundle, root)}
+    bundle = load_model(f"models:/{MODEL_NAME}/{result.version}", cfg.tracking_uri).bundle
+    return {**out, **quality(bundle, root)}
 
 
 def score(root: Path, rows: int, data: str, cluster: bool, memory: str, bundle: Path) -> dict[str, Any]:
