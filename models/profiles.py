@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from features.pipeline import EMPLOYEES, SKILL_PREFIX
+from features.pipeline import EMPLOYEES, SKILL_PREFIX, TITLE_PREFIX
 
 PARTS: dict[str, tuple[str, ...]] = {
     "role": ("role",),
@@ -62,3 +62,66 @@ def profile_keys(X: np.ndarray, columns: dict[int, list[int]]) -> np.ndarray:
         stated = ~np.isnan(X[:, cols]).all(axis=1)
         keys |= np.where(stated, bit, 0)
     return keys
+
+
+# Finer than a pattern: which columns state each part, so a center fitted on one kind of call answers
+# only rows stated the same way (a seniority read off the title is not a level the client sent).
+ROUTE_BITS: dict[str, int] = {
+    name: 1 << i
+    for i, name in enumerate(
+        ("role", "title_words", "location", "seniority", "years", "level", "skills", "details")
+    )
+}
+ROUTE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "role": ("role",),
+    "location": ("country",),
+    "seniority": ("seniority_rank",),
+    "years": ("years_experience",),
+    "level": ("experience_level",),
+    "details": PARTS["details"],
+}
+# A center fitted on calls that state a part answers only rows that state it, by any of these columns.
+PART_ROUTES: dict[str, int] = {
+    "role": ROUTE_BITS["role"] | ROUTE_BITS["title_words"],
+    "location": ROUTE_BITS["location"],
+    "experience": ROUTE_BITS["seniority"] | ROUTE_BITS["years"] | ROUTE_BITS["level"],
+    "skills": ROUTE_BITS["skills"],
+    "details": ROUTE_BITS["details"],
+}
+ROUTES = 1 << len(ROUTE_BITS)
+
+
+def route_columns(feature_names: Sequence[str]) -> dict[int, list[int]]:
+    """For each route bit, the feature columns that state it (computed once per model)."""
+    out: dict[int, list[int]] = {}
+    for name, bit in ROUTE_BITS.items():
+        if name == "skills":
+            cols = [i for i, n in enumerate(feature_names) if n.startswith(SKILL_PREFIX)]
+        elif name == "title_words":
+            cols = [i for i, n in enumerate(feature_names) if n.startswith(TITLE_PREFIX)]
+        else:
+            cols = [i for i, n in enumerate(feature_names) if n in ROUTE_COLUMNS[name]]
+        if cols:
+            out[bit] = cols
+    return out
+
+
+def route_keys(X: np.ndarray, columns: dict[int, list[int]]) -> np.ndarray:
+    """One integer per row: a bit per route column group that is stated (title words: any word present)."""
+    keys = np.zeros(len(X), dtype=np.int64)
+    for bit, cols in columns.items():
+        values = X[:, cols]
+        if bit == ROUTE_BITS["title_words"]:
+            stated = (np.nan_to_num(values) != 0).any(axis=1)
+        else:
+            stated = ~np.isnan(values).all(axis=1)
+        keys |= np.where(stated, bit, 0)
+    return keys
+
+
+def states(keys: np.ndarray, parts: Sequence[str]) -> np.ndarray:
+    """Which route keys state every one of `parts` (names of PARTS) by at least one of its columns."""
+    ok = np.ones(len(keys), dtype=bool)
+    for part in parts:
+        ok &= (keys & PART_ROUTES[part]) != 0
+    return ok

@@ -20,10 +20,11 @@ from features.population import Population
 from models import registry
 from models.baselines import BASELINES, Baseline
 from models.bundle import SalaryModel
+from models.centers import CenterRows
 from models.pyfunc import CODE_FILE, input_example, signature
 from models.quantile import QuantileModel
 from training import promote, tracking
-from training.augment import blank_parts
+from training.augment import COMPLETE, as_called, blank_parts, center_profiles
 from training.cleaning import CleaningReport, clean_source
 from training.config import TrainConfig
 from training.evaluate import REFERENCE_BASELINE, regression_metrics, relative_to_reference
@@ -41,6 +42,9 @@ TRAIN_DECISION = {
     False: "salary train, baseline: registered for comparison, never champion",
 }
 # Logged as their own runs beside every training run, on its evaluation set, so each comparison has them.
+# A client part (training/augment.py) as the part of a feature row that states it (models/profiles.py).
+CENTER_PARTS = {"title": "role", "location": "location", "experience": "experience", "skills": "skills",
+                "details": "details"}
 BASELINES_BESIDE = ("global_median", REFERENCE_BASELINE)
 
 
@@ -138,6 +142,7 @@ def fit_bundle(
     rows += interpret_all(augmented.iloc[len(train) :])
     X = features.transform_interpretations(rows)
     y = np.log(train[TARGET].to_numpy(dtype=float))[origin]
+    centers = _center_rows(train, features, X[: len(train)], config) if copies > 0 else []
     model = make_model(config).fit(
         X,
         y,
@@ -147,6 +152,7 @@ def fit_bundle(
         calibration=fold.mask[origin],  # a row's copies stay on its side of the calibration split
         calibration_note=fold.description,
         complete=np.arange(len(origin)) < len(train),
+        **({"centers": centers} if centers else {}),
     )
     meta = {
         "model_kind": config.model_kind,
@@ -155,6 +161,21 @@ def fit_bundle(
         "population": Population.count(rows[: len(train)], config.source).to_dict(),
     }
     return SalaryModel(features, model, meta)
+
+
+def _center_rows(
+    train: pd.DataFrame, features: JobFeatures, given: np.ndarray, config: TrainConfig
+) -> list[CenterRows]:
+    """The training rows as each kind of call states them, for a dedicated center each (models/centers.py)."""
+    if not config.centers:
+        return []
+    rng = random_stream(config.seed, "centers")
+    out = []
+    for profile in center_profiles(train):
+        X = given if profile is COMPLETE else features.transform(as_called(train, profile, rng))
+        parts = frozenset() if profile is COMPLETE else frozenset(CENTER_PARTS[p] for p in profile.parts)
+        out.append(CenterRows(profile.name, parts, X))
+    return out
 
 
 def score_bundle(
