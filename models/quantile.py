@@ -57,6 +57,8 @@ MODEL_OPTIONS = ("center_objective", "center_huber_delta", "median_correction", 
 PER_ROW_COUNTS = {"min_data_in_leaf": 20, "min_data_per_group": 100}
 # Built from the boosters on first use, per process: never pickled, dropped when the boosters change.
 ROW_PREDICTORS = ("_packed", "_contrib")
+# A dedicated center and its median correction (None without one).
+Located = tuple[lgb.Booster, "lgb.Booster | None"]
 # How `contributions` explains P50: path attribution over the packed trees, or LightGBM's TreeSHAP.
 CONTRIBUTION_METHODS = ("path", "shap")
 
@@ -148,15 +150,16 @@ class QuantileModel:
         given = np.arange(len(y_log)) if complete is None else np.flatnonzero(complete)
         self._route(centers, given)
         centers = list(centers)
-        medians = [bool(self._options()[1].get("median_correction", True))] * len(centers)
+        kinds = [self._candidates(c) for c in centers]
+        self.center_choices_ = {c.name: k[0] for c, k in zip(centers, kinds, strict=True)}
         refit = "all"
         if calibration is not None and MIN_CALIBRATION_ROWS <= calibration.sum() < len(y_log) - 1:
             cal = np.asarray(calibration, dtype=bool)
             part = None if complete is None else complete[~cal]
             self._fit_location(X[~cal], y_log[~cal], group_cols, part)
-            self._fit_centers(centers, medians, y_log[given], ~cal[given])
+            fitted = self._fit_centers(centers, kinds, y_log[given], ~cal[given])
             self._fit_residuals(X[~cal], y_log[~cal], part)
-            centers, medians = self._choose(centers, y_log[given], cal[given])
+            centers, kinds = self._choose(centers, fitted, y_log[given], cal[given])
             offsets = y_log[cal, None] - self._raw_log(X[cal])
             keys = profile_keys(X[cal], self.profile_columns_)
             center_offset = self._calibrate(offsets, keys)
@@ -169,7 +172,7 @@ class QuantileModel:
             }
         # Every row informs the trend and the center, which is P50 (the point estimate).
         self._fit_location(X, y_log, group_cols, complete)
-        self._fit_centers(centers, medians, y_log[given])
+        self._keep(self._fit_centers(centers, [k[:1] for k in kinds], y_log[given]))
         if refit == "all":
             self._fit_residuals(X, y_log, complete)
         # An exchangeable fold keeps the residual boosters and shifts it measured. The boosters
@@ -285,78 +288,99 @@ class QuantileModel:
         self.center_routes_ = route_table(keys, [c.parts for c in centers])
         self.centers_: list[lgb.Booster] = []
         self.center_medians_: list[lgb.Booster | None] = []
-        self.center_choices_ = {c.name: "center" for c in centers}
+
+    def _candidates(self, c: CenterRows) -> tuple[str, ...]:
+        """The kinds of dedicated center worth trying for a kind of call, the default first.
+
+        "center": the shared center's objective with its monotone constraint; "center+median": plus its
+        own median correction (an L2 center is the mean of log, not its median); "quantile": a direct
+        P50 booster, possible only for calls that state no experience (LightGBM refuses monotone
+        constraints with the quantile objective, and such rows have no experience to be monotone in).
+        """
+        median = bool(self._options()[1].get("median_correction", True))
+        kinds = ("center+median", "center") if median else ("center",)
+        if c.parts and "experience" not in c.parts:
+            kinds = (*kinds, "quantile")
+        return kinds
 
     def _choose(
-        self, centers: list[CenterRows], y_log: np.ndarray, held_out: np.ndarray
-    ) -> tuple[list[CenterRows], list[bool]]:
-        """Keep each dedicated center, with or without its median correction, only where it beats the
-        shared center on the held-out rows as its call states them (dollar MAE, P50 being the estimate).
+        self,
+        centers: list[CenterRows],
+        fitted: list[dict[str, Located]],
+        y_log: np.ndarray,
+        held_out: np.ndarray,
+    ) -> tuple[list[CenterRows], list[tuple[str, ...]]]:
+        """Keep each dedicated center, of the kind that does best, only where it beats the shared center
+        on the held-out rows as its call states them (dollar MAE, P50 being the estimate).
 
-        Returns the kept centers and whether each keeps its median correction; the routes of a dropped
-        center go back to the shared one.
+        Returns the kept centers and the kind of each; the routes of a dropped center go back to the
+        shared one.
         """
         kept: list[int] = []
-        medians: list[bool] = []
+        kinds: list[tuple[str, ...]] = []
+        salary = np.exp(y_log[held_out])
         for j, c in enumerate(centers):
             X = c.X[held_out]
             trend, Xr = self._trend(X), X[:, self.residual_columns_]
-            own = trend + self.centers_[j].predict(X)
-            candidates = {
-                "shared": trend + self.center_.predict(X) + self.boosters_[0.5].predict(Xr),
-                "center": own,
-            }
-            median = self.center_medians_[j]
-            if median is not None:
-                candidates["center+median"] = own + median.predict(Xr)
-            salary = np.exp(y_log[held_out])
+            candidates = {"shared": trend + self.center_.predict(X) + self.boosters_[0.5].predict(Xr)}
+            for kind, (center, median) in fitted[j].items():
+                candidates[kind] = trend + center.predict(X) + (0.0 if median is None else median.predict(Xr))
             errors = {k: float(np.mean(np.abs(salary - np.exp(v)))) for k, v in candidates.items()}
             choice = min(errors, key=errors.__getitem__)
             self.center_choices_[c.name] = choice
             log.info("%s calls on the calibration fold, MAE by center: %s", c.name, errors)
             if choice != "shared":
                 kept.append(j)
-                medians.append(choice == "center+median")
+                kinds.append((choice,))
         remap = np.full(len(centers) + 1, SHARED, dtype=np.int64)  # the last slot maps SHARED itself
         remap[kept] = np.arange(len(kept))
         self.center_routes_ = remap[self.center_routes_]
         self.center_names_ = [centers[j].name for j in kept]
-        self.centers_ = [self.centers_[j] for j in kept]
-        self.center_medians_ = [
-            self.center_medians_[j] if m else None for j, m in zip(kept, medians, strict=True)
-        ]
-        return [centers[j] for j in kept], medians
+        self._keep([{k[0]: fitted[j][k[0]]} for j, k in zip(kept, kinds, strict=True)])
+        return [centers[j] for j in kept], kinds
+
+    def _keep(self, fitted: list[dict[str, Located]]) -> None:
+        """The one fitted kind of each center, as the boosters predictions use."""
+        self.centers_ = [next(iter(f.values()))[0] for f in fitted]
+        self.center_medians_ = [next(iter(f.values()))[1] for f in fitted]
 
     def _fit_centers(
         self,
         centers: Sequence[CenterRows],
-        medians: Sequence[bool],
+        kinds: Sequence[tuple[str, ...]],
         y_log: np.ndarray,
         keep: np.ndarray | None = None,
-    ) -> None:
-        """A dedicated center per kind of call, on every kept row as that call states it, weight 1, and
-        where `medians` says so its median correction (the L2 center is the mean of log, not its median).
+    ) -> list[dict[str, Located]]:
+        """For each kind of call, a dedicated center of each kind asked for (`_candidates`), on every
+        kept row as that call states it, weight 1.
 
-        Same objective, monotone constraint and trend as the shared center; its rows are the data's own,
-        so leaf sizes count them as given.
+        Same trend as the shared center, and (but for "quantile") its objective and monotone
+        constraint; its rows are the data's own, so leaf sizes count them as given.
         """
         params = self._center_params(multiplicity=1.0)
         base = self._options(multiplicity=1.0)[0]
         median = {**base, **(self.residual_params or {}), "objective": "quantile", "alpha": 0.5}
+        direct = {**base, "objective": "quantile", "alpha": 0.5}
         rounds = self.residual_rounds or max(self.num_boost_round // 2, 1)
         rnames = [self.feature_names_[i] for i in self.residual_columns_]
-        self.centers_, self.center_medians_ = [], []
-        for c, with_median in zip(centers, medians, strict=True):
+        out: list[dict[str, Located]] = []
+        for c, wanted in zip(centers, kinds, strict=True):
             X = c.X if keep is None else c.X[keep]
             y = (y_log if keep is None else y_log[keep]) - self._trend(X)
-            center = lgb.train(params, self._dataset(X, y, self.feature_names_), self.num_boost_round)
-            self.centers_.append(center)
-            self.center_medians_.append(None)
-            if with_median:
-                Xr = X[:, self.residual_columns_]
-                data = self._dataset(Xr, y - center.predict(X), rnames)
-                self.center_medians_[-1] = lgb.train(median, data, rounds)
-            log.info("fitted the %s center on %d rows", c.name, len(y))
+            fitted: dict[str, Located] = {}
+            if {"center", "center+median"} & set(wanted):
+                center = lgb.train(params, self._dataset(X, y, self.feature_names_), self.num_boost_round)
+                if "center" in wanted:
+                    fitted["center"] = (center, None)
+                if "center+median" in wanted:
+                    data = self._dataset(X[:, self.residual_columns_], y - center.predict(X), rnames)
+                    fitted["center+median"] = (center, lgb.train(median, data, rounds))
+            if "quantile" in wanted:
+                data = self._dataset(X, y, self.feature_names_)
+                fitted["quantile"] = (lgb.train(direct, data, self.num_boost_round), None)
+            out.append({k: fitted[k] for k in wanted})
+            log.info("fitted the %s center (%s) on %d rows", c.name, ", ".join(wanted), len(y))
+        return out
 
     def _fit_residuals(self, X: np.ndarray, y_log: np.ndarray, complete: np.ndarray | None) -> None:
         """Quantile boosters of the current location's residual on these rows, without experience."""
