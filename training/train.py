@@ -117,6 +117,11 @@ def _copies(config: TrainConfig) -> int:
     return config.augment_copies if config.model_kind == "lightgbm" else 0
 
 
+def _centers(config: TrainConfig, train: pd.DataFrame) -> int:
+    """Dedicated centers a fit will try: with partial copies only (models/centers.py)."""
+    return len(center_profiles(train)) if config.centers and _copies(config) > 0 else 0
+
+
 def fit_bundle(
     train: pd.DataFrame,
     config: TrainConfig,
@@ -133,7 +138,7 @@ def fit_bundle(
     features = JobFeatures(min_count=config.min_count).fit(rows)
     names = list(features.get_feature_names_out())
     copies = _copies(config)
-    check_training_memory(len(train), len(names), copies, available)
+    check_training_memory(len(train), len(names), copies, available, _centers(config, train))
     log.info("fitting on %d rows, %d feature columns, %d partial copies each", len(train), len(names), copies)
     default_year = features.default_work_year_
     years = np.array([r.work_year or default_year or np.nan for r in rows], dtype=float)
@@ -142,7 +147,7 @@ def fit_bundle(
     rows += interpret_all(augmented.iloc[len(train) :])
     X = features.transform_interpretations(rows)
     y = np.log(train[TARGET].to_numpy(dtype=float))[origin]
-    centers = _center_rows(train, features, X[: len(train)], config) if copies > 0 else []
+    centers = _center_rows(train, features, X[: len(train)], config) if _centers(config, train) else []
     model = make_model(config).fit(
         X,
         y,
@@ -167,8 +172,6 @@ def _center_rows(
     train: pd.DataFrame, features: JobFeatures, given: np.ndarray, config: TrainConfig
 ) -> list[CenterRows]:
     """The training rows as each kind of call states them, for a dedicated center each (models/centers.py)."""
-    if not config.centers:
-        return []
     rng = random_stream(config.seed, "centers")
     out = []
     for profile in center_profiles(train):
@@ -236,7 +239,7 @@ def check_fits(
     """
     sample = frame.iloc[:MEMORY_SAMPLE_ROWS]
     columns = len(JobFeatures(min_count=config.min_count).fit(sample).get_feature_names_out())
-    check_training_memory(len(frame), columns, _copies(config), available)
+    check_training_memory(len(frame), columns, _copies(config), available, _centers(config, frame))
 
 
 def _summary(

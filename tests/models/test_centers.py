@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from models.bundle import SalaryModel
 from models.centers import MIN_ROUTE_ROWS, SHARED, route_table
 from models.profiles import ROUTE_BITS
 from models.quantile import QuantileModel
+from training.config import TrainConfig
 from training.sources.base import TARGET
+from training.train import fit_bundle
 
 ROLE, WORDS, PLACE, LEVEL = (ROUTE_BITS[k] for k in ("role", "title_words", "location", "level"))
 
@@ -119,3 +122,12 @@ def test_a_bundle_from_before_centers_loads_and_uses_the_shared_center(
     np.testing.assert_allclose(single, shared, rtol=1e-9)
     estimate = loaded.estimate(records[70])
     assert estimate.baseline is not None and estimate.quantiles["p50"] > 0
+
+
+def test_without_centers_every_row_uses_the_shared_center(
+    demo_frame: pd.DataFrame, small_config: TrainConfig, records: list[dict[str, Any]]
+) -> None:
+    bundle = fit_bundle(demo_frame, replace(small_config, centers=False))
+    model, X = model_rows(bundle, records)
+    assert model.centers_ == [] and model.center_choices_ == {}
+    assert (model._routes(X) == SHARED).all()
