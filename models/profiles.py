@@ -9,6 +9,7 @@ are forgotten one at a time, least telling first.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -106,16 +107,37 @@ def route_columns(feature_names: Sequence[str]) -> dict[int, list[int]]:
     return out
 
 
-def route_keys(X: np.ndarray, columns: dict[int, list[int]]) -> np.ndarray:
+@dataclass(frozen=True)
+class RouteIndex:
+    """The route columns laid out flat, so one row's key costs a handful of array operations."""
+
+    columns: np.ndarray  # every route column, group after group
+    starts: np.ndarray  # where each group starts in `columns`
+    bits: np.ndarray  # each group's bit
+    words: np.ndarray  # which of `columns` are title words (stated when present, not when non-missing)
+
+
+def route_index(columns: dict[int, list[int]]) -> RouteIndex:
+    """The flat layout of a model's route columns (computed once per model and process)."""
+    groups = [(bit, cols) for bit, cols in columns.items() if cols]
+    flat = [c for _, cols in groups for c in cols]
+    sizes = [len(cols) for _, cols in groups]
+    words = [bit == ROUTE_BITS["title_words"] for bit, cols in groups for _ in cols]
+    return RouteIndex(
+        columns=np.asarray(flat, dtype=np.intp),
+        starts=np.cumsum([0, *sizes[:-1]]).astype(np.intp),
+        bits=np.asarray([bit for bit, _ in groups], dtype=np.int64),
+        words=np.asarray(words, dtype=bool),
+    )
+
+
+def route_keys(X: np.ndarray, index: RouteIndex) -> np.ndarray:
     """One integer per row: a bit per route column group that is stated (title words: any word present)."""
-    keys = np.zeros(len(X), dtype=np.int64)
-    for bit, cols in columns.items():
-        values = X[:, cols]
-        if bit == ROUTE_BITS["title_words"]:
-            stated = (np.nan_to_num(values) != 0).any(axis=1)
-        else:
-            stated = ~np.isnan(values).all(axis=1)
-        keys |= np.where(stated, bit, 0)
+    if not len(index.columns):
+        return np.zeros(len(X), dtype=np.int64)
+    values = X[:, index.columns]
+    stated = np.where(index.words, np.nan_to_num(values) != 0, ~np.isnan(values))
+    keys: np.ndarray = np.logical_or.reduceat(stated, index.starts, axis=1).astype(np.int64) @ index.bits
     return keys
 
 

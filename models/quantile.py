@@ -26,7 +26,17 @@ import pandas as pd
 
 from models.centers import SHARED, CenterRows, route_table
 from models.forest import Forest, pack
-from models.profiles import BITS, ROUTES, masks, profile_columns, profile_keys, route_columns, route_keys
+from models.profiles import (
+    BITS,
+    ROUTES,
+    RouteIndex,
+    masks,
+    profile_columns,
+    profile_keys,
+    route_columns,
+    route_index,
+    route_keys,
+)
 from models.row_predict import RowContributions
 
 log = logging.getLogger(__name__)
@@ -56,7 +66,7 @@ MODEL_OPTIONS = ("center_objective", "center_huber_delta", "median_correction", 
 # Count thresholds that must hold in rows as the data gave them, not in partial copies of those rows.
 PER_ROW_COUNTS = {"min_data_in_leaf": 20, "min_data_per_group": 100}
 # Built from the boosters on first use, per process: never pickled, dropped when the boosters change.
-ROW_PREDICTORS = ("_packed", "_contrib")
+ROW_PREDICTORS = ("_packed", "_contrib", "_routing")
 # A dedicated center and its median correction (None without one).
 Located = tuple[lgb.Booster, "lgb.Booster | None"]
 # How `contributions` explains P50: path attribution over the packed trees, or LightGBM's TreeSHAP.
@@ -279,12 +289,13 @@ class QuantileModel:
     def _route(self, centers: Sequence[CenterRows], given: np.ndarray) -> None:
         """Which rows each dedicated center will answer, read off the rows it is fitted on."""
         self.route_columns_ = route_columns(self.feature_names_)
+        self.__dict__.pop("_routing", None)
         self.center_names_ = [c.name for c in centers]
         for c in centers:
             if c.X.shape != (len(given), len(self.feature_names_)):
                 expected = (len(given), len(self.feature_names_))
                 raise ValueError(f"center {c.name!r} has rows of shape {c.X.shape}, expected {expected}")
-        keys = [route_keys(c.X, self.route_columns_) for c in centers]
+        keys = [route_keys(c.X, self._route_index()) for c in centers]
         self.center_routes_ = route_table(keys, [c.parts for c in centers])
         self.centers_: list[lgb.Booster] = []
         self.center_medians_: list[lgb.Booster | None] = []
@@ -428,8 +439,15 @@ class QuantileModel:
         """Per row, the dedicated center that answers it, or SHARED."""
         if not self.centers_:
             return np.full(len(X), SHARED, dtype=np.int64)
-        routes: np.ndarray = self.center_routes_[route_keys(X, self.route_columns_)]
+        routes: np.ndarray = self.center_routes_[route_keys(X, self._route_index())]
         return routes
+
+    def _route_index(self) -> RouteIndex:
+        """The route columns laid out for `route_keys`, built on first use (not pickled)."""
+        index = self.__dict__.get("_routing")
+        if index is None:
+            index = self.__dict__.setdefault("_routing", route_index(self.route_columns_))
+        return index
 
     def _location(self, route: int) -> list[tuple[lgb.Booster, list[int] | None]]:
         """Boosters that, with the trend, place a route's rows (each with its columns, None: all): the
