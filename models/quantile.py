@@ -504,8 +504,10 @@ class QuantileModel:
             return base[:, None] + self._relative(residuals, dedicated)
         values = forest.predict_row(X[0])  # the row's location boosters, then one residual per quantile
         k = len(values) - len(self.quantiles)
-        resid = self._relative(values[None, k:], dedicated)
-        return self._trend(X)[0] + values[:k].sum() + resid
+        resid = values[k:]
+        if route != SHARED:
+            resid = resid - resid[self.quantiles.index(0.5)]
+        return (self._trend(X)[0] + values[:k].sum() + resid)[None, :]
 
     def _forest(self, route: int = SHARED) -> Forest | None:
         """The row's location and residual boosters packed for one-row prediction, or None where the
