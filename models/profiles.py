@@ -43,17 +43,25 @@ def masks() -> list[int]:
     return out
 
 
-def profile_columns(feature_names: Sequence[str]) -> dict[int, list[int]]:
-    """For each part's bit, the feature columns that state it (computed once per model)."""
+def _stating(
+    feature_names: Sequence[str], bits: dict[str, int], named: dict[str, tuple[str, ...]]
+) -> dict[int, list[int]]:
+    """For each bit, the feature columns that state its part: skills and title words by prefix."""
+    prefixes = {"skills": SKILL_PREFIX, "title_words": TITLE_PREFIX}
     out: dict[int, list[int]] = {}
-    for part, bit in BITS.items():
-        if part == "skills":
-            cols = [i for i, n in enumerate(feature_names) if n.startswith(SKILL_PREFIX)]
+    for name, bit in bits.items():
+        if name in prefixes:
+            cols = [i for i, n in enumerate(feature_names) if n.startswith(prefixes[name])]
         else:
-            cols = [i for i, n in enumerate(feature_names) if n in PARTS[part]]
+            cols = [i for i, n in enumerate(feature_names) if n in named[name]]
         if cols:
             out[bit] = cols
     return out
+
+
+def profile_columns(feature_names: Sequence[str]) -> dict[int, list[int]]:
+    """For each part's bit, the feature columns that state it (computed once per model)."""
+    return _stating(feature_names, BITS, PARTS)
 
 
 def profile_keys(X: np.ndarray, columns: dict[int, list[int]]) -> np.ndarray:
@@ -94,17 +102,7 @@ ROUTES = 1 << len(ROUTE_BITS)
 
 def route_columns(feature_names: Sequence[str]) -> dict[int, list[int]]:
     """For each route bit, the feature columns that state it (computed once per model)."""
-    out: dict[int, list[int]] = {}
-    for name, bit in ROUTE_BITS.items():
-        if name == "skills":
-            cols = [i for i, n in enumerate(feature_names) if n.startswith(SKILL_PREFIX)]
-        elif name == "title_words":
-            cols = [i for i, n in enumerate(feature_names) if n.startswith(TITLE_PREFIX)]
-        else:
-            cols = [i for i, n in enumerate(feature_names) if n in ROUTE_COLUMNS[name]]
-        if cols:
-            out[bit] = cols
-    return out
+    return _stating(feature_names, ROUTE_BITS, ROUTE_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -141,16 +141,22 @@ def center_profiles(frame: pd.DataFrame) -> list[Profile]:
     return out
 
 
+def blank_except(frame: pd.DataFrame, parts: frozenset[str]) -> pd.DataFrame:
+    """A copy of the rows with every part but `parts` left blank, as a call that states only those."""
+    out = frame.copy()
+    for part, columns in PARTS.items():
+        if part not in parts:
+            for column in columns:
+                if column in out.columns:
+                    out[column] = None
+    return out
+
+
 def as_called(frame: pd.DataFrame, profile: Profile, rng: np.random.Generator) -> pd.DataFrame:
     """Every row as a call of this profile states it: other parts blank, skills cut to SKILLS_SENT."""
     if profile is COMPLETE:
         return frame
-    out = frame.copy()
-    for part, columns in PARTS.items():
-        if part not in profile.parts:
-            for column in columns:
-                if column in out.columns:
-                    out[column] = None
+    out = blank_except(frame, profile.parts)
     if "skills" in out.columns and "skills" in profile.parts:
         n = len(out)
         out["skills"] = _fewer_skills(out["skills"], np.ones(n, dtype=bool), np.ones(n, dtype=bool), rng)
