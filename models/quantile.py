@@ -11,6 +11,8 @@ Structure of one prediction (all on log salary):
 - `shift_k` are conformal offsets measured on a held-out calibration fold.
 
 Every quantile is therefore the monotone center plus terms that do not depend on experience.
+A row stated the way one of the common calls is may get that call's own center instead, with the
+residual boosters taken relative to their median (models/centers.py, docs/model.md).
 """
 
 from __future__ import annotations
