@@ -16,7 +16,7 @@ import pandas as pd
 
 from features.pipeline import JobFeatures, interpret_all
 from models.quantile import DEFAULT_PARAMS
-from training.augment import PARTS, SKILLS_SENT
+from training.augment import SKILLS_SENT, blank_except
 from training.evaluate import regression_metrics
 from training.sources.base import TARGET
 from training.splits import Split
@@ -57,12 +57,7 @@ def restrict(frame: pd.DataFrame, profile: CallProfile, seed: int) -> pd.DataFra
     """The rows as this profile's call would state them: other parts blank, skills cut to five."""
     if profile.parts is None:
         return frame
-    out = frame.copy()
-    for part, columns in PARTS.items():
-        if part not in profile.parts:
-            for column in columns:
-                if column in out.columns:
-                    out[column] = None
+    out = blank_except(frame, profile.parts)
     if profile.few_skills and "skills" in out.columns:
         rng = np.random.default_rng(seed)
         out["skills"] = [

@@ -9,10 +9,11 @@ are forgotten one at a time, least telling first.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from features.pipeline import EMPLOYEES, SKILL_PREFIX
+from features.pipeline import EMPLOYEES, SKILL_PREFIX, TITLE_PREFIX
 
 PARTS: dict[str, tuple[str, ...]] = {
     "role": ("role",),
@@ -42,17 +43,25 @@ def masks() -> list[int]:
     return out
 
 
-def profile_columns(feature_names: Sequence[str]) -> dict[int, list[int]]:
-    """For each part's bit, the feature columns that state it (computed once per model)."""
+def _stating(
+    feature_names: Sequence[str], bits: dict[str, int], named: dict[str, tuple[str, ...]]
+) -> dict[int, list[int]]:
+    """For each bit, the feature columns that state its part: skills and title words by prefix."""
+    prefixes = {"skills": SKILL_PREFIX, "title_words": TITLE_PREFIX}
     out: dict[int, list[int]] = {}
-    for part, bit in BITS.items():
-        if part == "skills":
-            cols = [i for i, n in enumerate(feature_names) if n.startswith(SKILL_PREFIX)]
+    for name, bit in bits.items():
+        if name in prefixes:
+            cols = [i for i, n in enumerate(feature_names) if n.startswith(prefixes[name])]
         else:
-            cols = [i for i, n in enumerate(feature_names) if n in PARTS[part]]
+            cols = [i for i, n in enumerate(feature_names) if n in named[name]]
         if cols:
             out[bit] = cols
     return out
+
+
+def profile_columns(feature_names: Sequence[str]) -> dict[int, list[int]]:
+    """For each part's bit, the feature columns that state it (computed once per model)."""
+    return _stating(feature_names, BITS, PARTS)
 
 
 def profile_keys(X: np.ndarray, columns: dict[int, list[int]]) -> np.ndarray:
@@ -62,3 +71,77 @@ def profile_keys(X: np.ndarray, columns: dict[int, list[int]]) -> np.ndarray:
         stated = ~np.isnan(X[:, cols]).all(axis=1)
         keys |= np.where(stated, bit, 0)
     return keys
+
+
+# Finer than a pattern: which columns state each part, so a center fitted on one kind of call answers
+# only rows stated the same way (a seniority read off the title is not a level the client sent).
+ROUTE_BITS: dict[str, int] = {
+    name: 1 << i
+    for i, name in enumerate(
+        ("role", "title_words", "location", "seniority", "years", "level", "skills", "details")
+    )
+}
+ROUTE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "role": ("role",),
+    "location": ("country",),
+    "seniority": ("seniority_rank",),
+    "years": ("years_experience",),
+    "level": ("experience_level",),
+    "details": PARTS["details"],
+}
+# A center fitted on calls that state a part answers only rows that state it, by any of these columns.
+PART_ROUTES: dict[str, int] = {
+    "role": ROUTE_BITS["role"] | ROUTE_BITS["title_words"],
+    "location": ROUTE_BITS["location"],
+    "experience": ROUTE_BITS["seniority"] | ROUTE_BITS["years"] | ROUTE_BITS["level"],
+    "skills": ROUTE_BITS["skills"],
+    "details": ROUTE_BITS["details"],
+}
+ROUTES = 1 << len(ROUTE_BITS)
+
+
+def route_columns(feature_names: Sequence[str]) -> dict[int, list[int]]:
+    """For each route bit, the feature columns that state it (computed once per model)."""
+    return _stating(feature_names, ROUTE_BITS, ROUTE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class RouteIndex:
+    """The route columns laid out flat, so one row's key costs a handful of array operations."""
+
+    columns: np.ndarray  # every route column, group after group
+    starts: np.ndarray  # where each group starts in `columns`
+    bits: np.ndarray  # each group's bit
+    words: np.ndarray  # which of `columns` are title words (stated when present, not when non-missing)
+
+
+def route_index(columns: dict[int, list[int]]) -> RouteIndex:
+    """The flat layout of a model's route columns (computed once per model and process)."""
+    groups = [(bit, cols) for bit, cols in columns.items() if cols]
+    flat = [c for _, cols in groups for c in cols]
+    sizes = [len(cols) for _, cols in groups]
+    words = [bit == ROUTE_BITS["title_words"] for bit, cols in groups for _ in cols]
+    return RouteIndex(
+        columns=np.asarray(flat, dtype=np.intp),
+        starts=np.cumsum([0, *sizes[:-1]]).astype(np.intp),
+        bits=np.asarray([bit for bit, _ in groups], dtype=np.int64),
+        words=np.asarray(words, dtype=bool),
+    )
+
+
+def route_keys(X: np.ndarray, index: RouteIndex) -> np.ndarray:
+    """One integer per row: a bit per route column group that is stated (title words: any word present)."""
+    if not len(index.columns):
+        return np.zeros(len(X), dtype=np.int64)
+    values = X[:, index.columns]
+    stated = np.where(index.words, np.nan_to_num(values) != 0, ~np.isnan(values))
+    keys: np.ndarray = np.logical_or.reduceat(stated, index.starts, axis=1).astype(np.int64) @ index.bits
+    return keys
+
+
+def states(keys: np.ndarray, parts: Sequence[str]) -> np.ndarray:
+    """Which route keys state every one of `parts` (names of PARTS) by at least one of its columns."""
+    ok = np.ones(len(keys), dtype=bool)
+    for part in parts:
+        ok &= (keys & PART_ROUTES[part]) != 0
+    return ok

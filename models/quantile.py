@@ -11,6 +11,8 @@ Structure of one prediction (all on log salary):
 - `shift_k` are conformal offsets measured on a held-out calibration fold.
 
 Every quantile is therefore the monotone center plus terms that do not depend on experience.
+A row stated the way one of the common calls is may get that call's own center instead, with the
+residual boosters taken relative to their median (models/centers.py, docs/model.md).
 """
 
 from __future__ import annotations
@@ -24,8 +26,19 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from models.centers import SHARED, CenterRows, route_table
 from models.forest import Forest, pack
-from models.profiles import BITS, masks, profile_columns, profile_keys
+from models.profiles import (
+    BITS,
+    ROUTES,
+    RouteIndex,
+    masks,
+    profile_columns,
+    profile_keys,
+    route_columns,
+    route_index,
+    route_keys,
+)
 from models.row_predict import RowContributions
 
 log = logging.getLogger(__name__)
@@ -55,7 +68,9 @@ MODEL_OPTIONS = ("center_objective", "center_huber_delta", "median_correction", 
 # Count thresholds that must hold in rows as the data gave them, not in partial copies of those rows.
 PER_ROW_COUNTS = {"min_data_in_leaf": 20, "min_data_per_group": 100}
 # Built from the boosters on first use, per process: never pickled, dropped when the boosters change.
-ROW_PREDICTORS = ("_packed", "_contrib")
+ROW_PREDICTORS = ("_packed", "_contrib", "_routing")
+# A dedicated center and its median correction (None without one).
+Located = tuple[lgb.Booster, "lgb.Booster | None"]
 # How `contributions` explains P50: path attribution over the packed trees, or LightGBM's TreeSHAP.
 CONTRIBUTION_METHODS = ("path", "shap")
 
@@ -142,6 +157,7 @@ class QuantileModel:
         calibration: np.ndarray | None = None,
         calibration_note: str = "",
         complete: np.ndarray | None = None,
+        centers: Sequence[CenterRows] = (),
     ) -> QuantileModel:
         """Fit without the `calibration` rows and measure the shifts there, then refit on all rows.
 
@@ -149,6 +165,8 @@ class QuantileModel:
         the trend and center: the residual boosters and the shifts stay as measured on the split.
         `complete` marks the rows as the data gave them (not partial copies); the year trend is
         measured on those alone, as partial copies pool groups whose mix changes from year to year.
+        `centers` are the complete rows as kinds of call state them, one dedicated center each
+        (models/centers.py); the rows each one answers use it for P50, in the shifts too.
         """
         if X.shape[0] != len(y_log):
             raise ValueError(f"X has {X.shape[0]} rows but y has {len(y_log)}")
@@ -162,18 +180,26 @@ class QuantileModel:
         )
         self.calibration_ = {"fold": calibration_note or "none", "rows": 0}
         group_cols = self.group_columns()
+        given = np.arange(len(y_log)) if complete is None else np.flatnonzero(complete)
+        self._route(centers, given)
+        centers = list(centers)
+        kinds = [self._candidates(c) for c in centers]
+        self.center_choices_ = {c.name: k[0] for c, k in zip(centers, kinds, strict=True)}
         refit = "all"
         if calibration is not None and MIN_CALIBRATION_ROWS <= calibration.sum() < len(y_log) - 1:
             cal = np.asarray(calibration, dtype=bool)
             part = None if complete is None else complete[~cal]
             self._fit_location(X[~cal], y_log[~cal], group_cols, part)
+            fitted = self._fit_centers(centers, kinds, y_log[given], ~cal[given])
             self._fit_residuals(X[~cal], y_log[~cal], part)
+            centers, kinds = self._choose(centers, fitted, y_log[given], cal[given])
             offsets = y_log[cal, None] - self._raw_log(X[cal])
             keys = profile_keys(X[cal], self.profile_columns_)
             refit = "all" if self._is_later(X, cal) else "center"
             self.calibrate(offsets, keys, calibration_note or "given", refit)
         # Every row informs the trend and the center, which is P50 (the point estimate).
         self._fit_location(X, y_log, group_cols, complete)
+        self._keep(self._fit_centers(centers, [k[:1] for k in kinds], y_log[given]))
         if refit == "all":
             self._fit_residuals(X, y_log, complete)
         # An exchangeable fold keeps the residual boosters and shifts it measured. The boosters
@@ -208,26 +234,22 @@ class QuantileModel:
         self.pattern_shifts_ = np.zeros((len(PATTERNS), len(self.quantiles)))
         self.pattern_rows_ = np.zeros(len(PATTERNS), dtype=np.int64)
         self.calibration_ = {"fold": "none", "rows": 0}
+        self._no_centers()
         return self
+
+    def _no_centers(self) -> None:
+        """No dedicated centers (yet): every row answered by the shared one, as a cluster fit leaves it."""
+        self.centers_: list[lgb.Booster] = []
+        self.center_medians_: list[lgb.Booster | None] = []
+        self.center_choices_ = {}
+        self.center_names_: list[str] = []
+        self.center_routes_ = np.full(ROUTES, SHARED, dtype=np.int64)
+        self.route_columns_: dict[int, list[int]] = {}
 
     def group_columns(self) -> list[int]:
         """Columns whose combination is a group for the within-group year slope."""
         names = self.feature_names_
         return [names.index(c) for c in (*self.categorical_, "seniority_rank") if c in names]
-
-    def center_params(self) -> dict[str, Any]:
-        """LightGBM parameters of the center booster: monotone in experience, the configured objective."""
-        base, options = self._options()
-        params = {
-            **base,
-            "objective": options.get("center_objective", self.center_objective),
-            "monotone_constraints": [1 if n in self.monotone_ else 0 for n in self.feature_names_],
-            # "advanced" let P50 fall with experience (by 0.1%) once partial copies were down-weighted.
-            "monotone_constraints_method": base.get("monotone_constraints_method", "intermediate"),
-        }
-        if params["objective"] == "huber":  # LightGBM's huber delta is its `alpha`
-            params["alpha"] = float(options.get("center_huber_delta", 0.3))
-        return params
 
     def quantile_params(self, q: float) -> dict[str, Any]:
         """LightGBM parameters of the residual booster for quantile `q`."""
@@ -325,13 +347,28 @@ class QuantileModel:
         years = X[:, self.time_index_]
         return bool(np.nanmin(years[cal]) > np.nanmax(years[~cal]))
 
-    def _options(self) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _options(self, multiplicity: float | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         """LightGBM's parameters and the model options (MODEL_OPTIONS) riding in `params`."""
         base = {**DEFAULT_PARAMS, **(self.params or {})}
         options = {k: base.pop(k) for k in MODEL_OPTIONS if k in base}
+        ratio = getattr(self, "multiplicity_", 1.0) if multiplicity is None else multiplicity
         for name, default in PER_ROW_COUNTS.items():  # a leaf needs as many rows as the data gave
-            base[name] = round(base.get(name, default) * getattr(self, "multiplicity_", 1.0))
+            base[name] = round(base.get(name, default) * ratio)
         return base, options
+
+    def center_params(self, multiplicity: float | None = None) -> dict[str, Any]:
+        """A center's LightGBM parameters: the configured objective, monotone in experience."""
+        base, options = self._options(multiplicity)
+        params = {
+            **base,
+            "objective": options.get("center_objective", self.center_objective),
+            "monotone_constraints": [1 if n in self.monotone_ else 0 for n in self.feature_names_],
+            # "advanced" let P50 fall with experience (by 0.1%) once partial copies were down-weighted.
+            "monotone_constraints_method": base.get("monotone_constraints_method", "intermediate"),
+        }
+        if params["objective"] == "huber":  # LightGBM's huber delta is its `alpha`
+            params["alpha"] = float(options.get("center_huber_delta", 0.3))
+        return params
 
     def _weights(self, complete: np.ndarray | None) -> np.ndarray | None:
         """A row's partial copies together weigh as much as the row (option `copy_weight`: each copy's).
@@ -354,13 +391,119 @@ class QuantileModel:
         else:
             self.reference_year_, self.slope_ = 0.0, 0.0
         target = y_log - self._trend(X)
-        center_params = self.center_params()
         self.center_ = lgb.train(
-            center_params,
+            self.center_params(),
             self._dataset(X, target, self.feature_names_, self._weights(complete)),
             self.num_boost_round,
         )
         log.info("fitted the center booster on %d rows", len(y_log))
+
+    def _route(self, centers: Sequence[CenterRows], given: np.ndarray) -> None:
+        """Which rows each dedicated center will answer, read off the rows it is fitted on."""
+        self.route_columns_ = route_columns(self.feature_names_)
+        self.__dict__.pop("_routing", None)
+        self.center_names_ = [c.name for c in centers]
+        for c in centers:
+            if c.X.shape != (len(given), len(self.feature_names_)):
+                expected = (len(given), len(self.feature_names_))
+                raise ValueError(f"center {c.name!r} has rows of shape {c.X.shape}, expected {expected}")
+        keys = [route_keys(c.X, self._route_index()) for c in centers]
+        self.center_routes_ = route_table(keys, [c.parts for c in centers])
+        self.centers_ = []
+        self.center_medians_ = []
+
+    def _candidates(self, c: CenterRows) -> tuple[str, ...]:
+        """The kinds of dedicated center worth trying for a kind of call, the default first.
+
+        "center": the shared center's objective with its monotone constraint; "center+median": plus its
+        own median correction (an L2 center is the mean of log, not its median); "quantile": a direct
+        P50 booster, possible only for calls that state no experience (LightGBM refuses monotone
+        constraints with the quantile objective, and such rows have no experience to be monotone in).
+        """
+        median = bool(self._options()[1].get("median_correction", True))
+        kinds = ("center+median", "center") if median else ("center",)
+        if c.parts and "experience" not in c.parts:
+            kinds = (*kinds, "quantile")
+        return kinds
+
+    def _choose(
+        self,
+        centers: list[CenterRows],
+        fitted: list[dict[str, Located]],
+        y_log: np.ndarray,
+        held_out: np.ndarray,
+    ) -> tuple[list[CenterRows], list[tuple[str, ...]]]:
+        """Keep each dedicated center, of the kind that does best, only where it beats the shared center
+        on the held-out rows as its call states them (dollar MAE, P50 being the estimate).
+
+        Returns the kept centers and the kind of each; the routes of a dropped center go back to the
+        shared one.
+        """
+        kept: list[int] = []
+        kinds: list[tuple[str, ...]] = []
+        salary = np.exp(y_log[held_out])
+        for j, c in enumerate(centers):
+            X = c.X[held_out]
+            trend, Xr = self._trend(X), X[:, self.residual_columns_]
+            candidates = {"shared": trend + self.center_.predict(X) + self.boosters_[0.5].predict(Xr)}
+            for kind, (center, median) in fitted[j].items():
+                candidates[kind] = trend + center.predict(X) + (0.0 if median is None else median.predict(Xr))
+            errors = {k: float(np.mean(np.abs(salary - np.exp(v)))) for k, v in candidates.items()}
+            choice = min(errors, key=errors.__getitem__)
+            self.center_choices_[c.name] = choice
+            log.info("%s calls on the calibration fold, MAE by center: %s", c.name, errors)
+            if choice != "shared":
+                kept.append(j)
+                kinds.append((choice,))
+        remap = np.full(len(centers) + 1, SHARED, dtype=np.int64)  # the last slot maps SHARED itself
+        remap[kept] = np.arange(len(kept))
+        self.center_routes_ = remap[self.center_routes_]
+        self.center_names_ = [centers[j].name for j in kept]
+        self._keep([{k[0]: fitted[j][k[0]]} for j, k in zip(kept, kinds, strict=True)])
+        return [centers[j] for j in kept], kinds
+
+    def _keep(self, fitted: list[dict[str, Located]]) -> None:
+        """The one fitted kind of each center, as the boosters predictions use."""
+        self.centers_ = [next(iter(f.values()))[0] for f in fitted]
+        self.center_medians_ = [next(iter(f.values()))[1] for f in fitted]
+
+    def _fit_centers(
+        self,
+        centers: Sequence[CenterRows],
+        kinds: Sequence[tuple[str, ...]],
+        y_log: np.ndarray,
+        keep: np.ndarray | None = None,
+    ) -> list[dict[str, Located]]:
+        """For each kind of call, a dedicated center of each kind asked for (`_candidates`), on every
+        kept row as that call states it, weight 1.
+
+        Same trend as the shared center, and (but for "quantile") its objective and monotone
+        constraint; its rows are the data's own, so leaf sizes count them as given.
+        """
+        params = self.center_params(multiplicity=1.0)
+        base = self._options(multiplicity=1.0)[0]
+        median = {**base, **(self.residual_params or {}), "objective": "quantile", "alpha": 0.5}
+        direct = {**base, "objective": "quantile", "alpha": 0.5}
+        rounds = self.residual_rounds or max(self.num_boost_round // 2, 1)
+        rnames = [self.feature_names_[i] for i in self.residual_columns_]
+        out: list[dict[str, Located]] = []
+        for c, wanted in zip(centers, kinds, strict=True):
+            X = c.X if keep is None else c.X[keep]
+            y = (y_log if keep is None else y_log[keep]) - self._trend(X)
+            fitted: dict[str, Located] = {}
+            if {"center", "center+median"} & set(wanted):
+                center = lgb.train(params, self._dataset(X, y, self.feature_names_), self.num_boost_round)
+                if "center" in wanted:
+                    fitted["center"] = (center, None)
+                if "center+median" in wanted:
+                    data = self._dataset(X[:, self.residual_columns_], y - center.predict(X), rnames)
+                    fitted["center+median"] = (center, lgb.train(median, data, rounds))
+            if "quantile" in wanted:
+                data = self._dataset(X, y, self.feature_names_)
+                fitted["quantile"] = (lgb.train(direct, data, self.num_boost_round), None)
+            out.append({k: fitted[k] for k in wanted})
+            log.info("fitted the %s center (%s) on %d rows", c.name, ", ".join(wanted), len(y))
+        return out
 
     def _fit_residuals(self, X: np.ndarray, y_log: np.ndarray, complete: np.ndarray | None) -> None:
         """Quantile boosters of the current location's residual on these rows, without experience."""
@@ -399,44 +542,103 @@ class QuantileModel:
             return np.zeros(len(X))
         return year_trend(X[:, self.time_index_], self.slope_, self.reference_year_)
 
+    def _routes(self, X: np.ndarray) -> np.ndarray:
+        """Per row, the dedicated center that answers it, or SHARED."""
+        if not self.centers_:
+            return np.full(len(X), SHARED, dtype=np.int64)
+        routes: np.ndarray = self.center_routes_[route_keys(X, self._route_index())]
+        return routes
+
+    def _route_index(self) -> RouteIndex:
+        """The route columns laid out for `route_keys`, built on first use (not pickled)."""
+        index = self.__dict__.get("_routing")
+        if index is None:
+            index = self.__dict__.setdefault("_routing", route_index(self.route_columns_))
+        return index
+
+    def _location(self, route: int) -> list[tuple[lgb.Booster, list[int] | None]]:
+        """Boosters that, with the trend, place a route's rows (each with its columns, None: all): the
+        shared center, or a dedicated center and its own median correction."""
+        if route == SHARED:
+            return [(self.center_, None)]
+        located: list[tuple[lgb.Booster, list[int] | None]] = [(self.centers_[route], None)]
+        median = self.center_medians_[route] if self.center_medians_ else None
+        if median is not None:
+            located.append((median, self.residual_columns_))
+        return located
+
+    def _p50(self, route: int) -> list[tuple[lgb.Booster, list[int] | None]]:
+        """Boosters whose sum is log P50 minus the trend (and the P50 shift) for a route's rows."""
+        p50 = [(self.boosters_[0.5], self.residual_columns_)] if route == SHARED else []
+        return [*self._location(route), *p50]
+
     def _raw_log(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
+        """Quantiles before shifts; a row a dedicated center answers gets it as P50 and the residual
+        boosters relative to their median, so a correction learned around the shared center moves no P50."""
         if len(X) == 1:  # the API's case: packed trees, a fraction of six Booster.predict calls
             return self._raw_log_row(X)
         kwargs: dict[str, Any] = {"num_threads": num_threads} if num_threads else {}
-        base = self._trend(X) + self.center_.predict(X, **kwargs)
+        routes = self._routes(X)
+        base = self._trend(X)
+        for route in np.unique(routes):
+            rows = routes == route
+            for booster, cols in self._location(int(route)):
+                part = X[rows] if cols is None else X[np.ix_(rows, cols)]
+                base[rows] += booster.predict(part, **kwargs)
         Xr = X[:, self.residual_columns_]
-        cols = [base + self.boosters_[q].predict(Xr, **kwargs) for q in self.quantiles]
-        return np.column_stack(cols)
+        resid = np.column_stack([self.boosters_[q].predict(Xr, **kwargs) for q in self.quantiles])
+        return base[:, None] + self._relative(resid, routes != SHARED)
+
+    def _relative(self, resid: np.ndarray, dedicated: np.ndarray) -> np.ndarray:
+        """Residuals of rows a dedicated center answers, taken relative to the P50 residual."""
+        if dedicated.any():
+            mid = self.quantiles.index(0.5)
+            resid[dedicated] -= resid[dedicated, mid][:, None]
+        return resid
 
     def _raw_log_row(self, X: np.ndarray) -> np.ndarray:
-        forest = self._forest()
+        route = int(self._routes(X)[0])
+        forest = self._forest(route)
+        dedicated = np.array([route != SHARED])
         if forest is None:  # boosters the packed walk refused: LightGBM's own predict, one thread
-            base = self._trend(X) + self.center_.predict(X, num_threads=1)
+            base = self._trend(X)
+            for booster, cols in self._location(route):
+                base += booster.predict(X if cols is None else X[:, cols], num_threads=1)
             Xr = X[:, self.residual_columns_]
-            residuals = [self.boosters_[q].predict(Xr, num_threads=1) for q in self.quantiles]
-            return base[:, None] + np.column_stack(residuals)
-        values = forest.predict_row(X[0])  # center, then one residual per quantile
-        return (self._trend(X)[0] + values[0] + values[1:])[None, :]
+            residuals = np.column_stack(
+                [self.boosters_[q].predict(Xr, num_threads=1) for q in self.quantiles]
+            )
+            return base[:, None] + self._relative(residuals, dedicated)
+        values = forest.predict_row(X[0])  # the row's location boosters, then one residual per quantile
+        k = len(values) - len(self.quantiles)
+        resid = values[k:]
+        if route != SHARED:
+            resid = resid - resid[self.quantiles.index(0.5)]
+        return (self._trend(X)[0] + values[:k].sum() + resid)[None, :]
 
-    def _forest(self) -> Forest | None:
-        """All boosters packed for one-row prediction, or None where the packer refuses them (not pickled)."""
-        if "_packed" not in self.__dict__:
+    def _forest(self, route: int = SHARED) -> Forest | None:
+        """The row's location and residual boosters packed for one-row prediction, or None where the
+        packer refuses them; one forest per center, built on first use (not pickled)."""
+        packed: dict[int, Forest | None] = self.__dict__.setdefault("_packed", {})
+        if route not in packed:
             residuals = [(self.boosters_[q], self.residual_columns_) for q in self.quantiles]
             forest: Forest | None = None
             try:
-                forest = pack([(self.center_, None), *residuals], len(self.feature_names_))
+                forest = pack([*self._location(route), *residuals], len(self.feature_names_))
             except ValueError as exc:
                 logging.getLogger(__name__).warning("one-row predictions use Booster.predict: %s", exc)
-            self.__dict__.setdefault("_packed", forest)
-        packed: Forest | None = self.__dict__["_packed"]
-        return packed
+            packed.setdefault(route, forest)
+        return packed[route]
 
-    def _contrib_predictors(self) -> tuple[RowContributions, RowContributions]:
-        """LightGBM's single-row contributions for the center and the P50 residual; not pickled."""
-        fast = self.__dict__.get("_contrib")
+    def _contrib_predictors(self, route: int = SHARED) -> list[tuple[RowContributions, list[int] | None]]:
+        """LightGBM's single-row contributions for each booster behind a route's P50 (`_p50`); built on
+        first use per center, not pickled."""
+        cache: dict[int, list[tuple[RowContributions, list[int] | None]]]
+        cache = self.__dict__.setdefault("_contrib", {})
+        fast = cache.get(route)
         if fast is None:
-            built = (RowContributions(self.center_), RowContributions(self.boosters_[0.5]))
-            fast = self.__dict__.setdefault("_contrib", built)
+            built = [(RowContributions(booster), cols) for booster, cols in self._p50(route)]
+            fast = cache.setdefault(route, built)
         return fast
 
     def predict(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
@@ -459,36 +661,52 @@ class QuantileModel:
         """
         if method not in CONTRIBUTION_METHODS:
             raise ValueError(f"method must be one of {CONTRIBUTION_METHODS}, got {method!r}")
-        forest = self._forest() if method == "path" else None
-        if forest is not None:
-            values = forest.contributions(X, (0, 1 + self.quantiles.index(0.5)))  # center, P50 residual
-            contrib, expected = values[:, :-1], values[:, -1]
+        routes = self._routes(X)
+        if len(X) == 1 or not self.centers_:
+            contrib, expected = self._explain(X, int(routes[0]) if len(X) else SHARED, method)
         else:
-            contrib, expected = self._tree_shap(X)
+            contrib, expected = np.zeros((len(X), len(self.feature_names_))), np.zeros(len(X))
+            for route in np.unique(routes):
+                rows = routes == route
+                contrib[rows], expected[rows] = self._explain(X[rows], int(route), method)
         if self.time_index_ is not None:
             contrib[:, self.time_index_] += self._trend(X)
         return contrib, expected + self.shifts_[0.5]
+
+    def _explain(self, X: np.ndarray, route: int, method: str) -> tuple[np.ndarray, np.ndarray]:
+        """Contributions of the boosters behind the rows' P50 (`_p50`) and their expected value."""
+        forest = self._forest(route) if method == "path" else None
+        if forest is not None:
+            k = len(self._location(route))
+            p50 = [k + self.quantiles.index(0.5)] if route == SHARED else []
+            values = forest.contributions(X, [*range(k), *p50])
+            return values[:, :-1], values[:, -1]
+        return self._tree_shap(X, route)
 
     def explains_by_path(self) -> bool:
         """Whether `contributions` can use the packed trees, so drivers cost about one tree walk."""
         return self._forest() is not None
 
-    def _tree_shap(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """LightGBM's TreeSHAP of the center and the P50 residual booster, and their expected values."""
-        Xr = X[:, self.residual_columns_]
+    def _tree_shap(self, X: np.ndarray, route: int = SHARED) -> tuple[np.ndarray, np.ndarray]:
+        """LightGBM's TreeSHAP of each booster behind the rows' P50, and their summed expected values."""
+        contrib, expected = np.zeros((len(X), len(self.feature_names_))), np.zeros(len(X))
         if len(X) == 1:  # each single-row predictor has its own lock
-            center_contrib, p50_contrib = self._contrib_predictors()
-            center = center_contrib(X[0])[None, :]
-            resid = p50_contrib(Xr[0])[None, :]
+            parts = [(fast(X[0] if cols is None else X[0, cols])[None, :], cols)
+                     for fast, cols in self._contrib_predictors(route)]
         else:
             with self._contrib_lock():
-                center = np.asarray(self.center_.predict(X, pred_contrib=True, num_threads=1), dtype=float)
-                resid = np.asarray(
-                    self.boosters_[0.5].predict(Xr, pred_contrib=True, num_threads=1), dtype=float
-                )
-        contrib = center[:, :-1].copy()
-        contrib[:, self.residual_columns_] += resid[:, :-1]
-        return contrib, center[:, -1] + resid[:, -1]
+                parts = []
+                for booster, cols in self._p50(route):
+                    rows = X if cols is None else X[:, cols]
+                    values = booster.predict(rows, pred_contrib=True, num_threads=1)
+                    parts.append((np.asarray(values, dtype=float), cols))
+        for values, cols in parts:
+            if cols is None:
+                contrib += values[:, :-1]
+            else:
+                contrib[:, cols] += values[:, :-1]
+            expected += values[:, -1]
+        return contrib, expected
 
     def _contrib_lock(self) -> threading.Lock:
         # LightGBM's pred_contrib is not safe under concurrent calls on one booster (LightGBM #5482).
@@ -496,6 +714,16 @@ class QuantileModel:
         if lock is None:
             lock = self.__dict__.setdefault("_lock", threading.Lock())
         return lock
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Models fitted before per-profile centers have none: every row uses the shared center.
+        self.__dict__.update(state)
+        self.__dict__.setdefault("centers_", [])
+        self.__dict__.setdefault("center_medians_", [])
+        self.__dict__.setdefault("center_choices_", {})
+        self.__dict__.setdefault("center_names_", [])
+        self.__dict__.setdefault("center_routes_", np.full(ROUTES, SHARED, dtype=np.int64))
+        self.__dict__.setdefault("route_columns_", {})
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

@@ -35,7 +35,9 @@ from models.quantile import ROW_PREDICTORS, QuantileModel
 logger = logging.getLogger(__name__)
 
 FORMAT = "salary-bundle"
-FORMAT_VERSION = 1
+# 2: a QuantileModel may hold per-profile centers (centers_, center_medians_, center_routes_), which a
+# reader of version 1 would silently ignore; a version-1 bundle loads with none (QuantileModel.__setstate__).
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 FEATURES_FILE = "features.json"
 MODEL_FILE = "model.json"

@@ -114,3 +114,50 @@ def blank_parts(
             copy["skills"] = _fewer_skills(copy["skills"], keep["skills"], keep["few_skills"], rng)
         pieces.append(copy)
     return pd.concat(pieces, ignore_index=True), origin
+
+
+# The kinds of call a dedicated center is fitted for (models/centers.py): the rows as the data gives
+# them, then what clients send most. A posting-text call keeps the shared center: no dataset here has
+# postings for most rows.
+COMPLETE = Profile("all", 1.0, frozenset(PARTS))
+CENTER_PROFILES = (COMPLETE, *(p for p in CLIENT_PROFILES if p.parts != frozenset({"description"})))
+
+
+def stated_parts(frame: pd.DataFrame) -> frozenset[str]:
+    """The parts this data states on at least some rows."""
+    return frozenset(
+        part for part, columns in PARTS.items() if any(c in frame and frame[c].notna().any() for c in columns)
+    )
+
+
+def center_profiles(frame: pd.DataFrame) -> list[Profile]:
+    """The profiles worth a center of their own on this data: the complete rows, and each client
+    profile that states less than the data does and all of its parts that the data has."""
+    have = stated_parts(frame)
+    out = [COMPLETE]
+    for profile in CENTER_PROFILES[1:]:
+        if profile.parts <= have and not have <= profile.parts:
+            out.append(profile)
+    return out
+
+
+def blank_except(frame: pd.DataFrame, parts: frozenset[str]) -> pd.DataFrame:
+    """A copy of the rows with every part but `parts` left blank, as a call that states only those."""
+    out = frame.copy()
+    for part, columns in PARTS.items():
+        if part not in parts:
+            for column in columns:
+                if column in out.columns:
+                    out[column] = None
+    return out
+
+
+def as_called(frame: pd.DataFrame, profile: Profile, rng: np.random.Generator) -> pd.DataFrame:
+    """Every row as a call of this profile states it: other parts blank, skills cut to SKILLS_SENT."""
+    if profile is COMPLETE:
+        return frame
+    out = blank_except(frame, profile.parts)
+    if "skills" in out.columns and "skills" in profile.parts:
+        n = len(out)
+        out["skills"] = _fewer_skills(out["skills"], np.ones(n, dtype=bool), np.ones(n, dtype=bool), rng)
+    return out

@@ -63,6 +63,15 @@ CopiesOpt = Annotated[
         "missing field means unknown (0: none; docs/model.md).",
     ),
 ]
+CentersOpt = Annotated[
+    bool,
+    typer.Option(
+        "--centers/--no-centers",
+        help="With copies, also fit a center for each common kind of call (all fields, title + location "
+        "+ experience, title + location, title, + five skills), kept where the calibration fold says "
+        "it beats the shared one (docs/model.md, 'Per-profile centers').",
+    ),
+]
 RefitOpt = Annotated[
     bool,
     typer.Option(
@@ -145,6 +154,7 @@ def train(
     max_rejected: MaxRejectedOpt = 0.05,
     threads: ThreadsOpt = None,
     copies: CopiesOpt = 3,
+    centers: CentersOpt = True,
     refit_all: RefitOpt = True,
     baselines: BaselinesOpt = True,
     cluster: Annotated[
@@ -191,6 +201,7 @@ def train(
             max_rejected=max_rejected,
             num_threads=threads,
             augment_copies=copies,
+            centers=centers,
             refit_all=refit_all,
             baselines=baselines,
         )

@@ -46,6 +46,7 @@ class TrainConfig:
     max_rejected: float = DEFAULT_MAX_REJECTED
     num_threads: int | None = None  # LightGBM threads; None: the cores available (params' num_threads wins)
     augment_copies: int = 3  # partial copies of each training row (training/augment.py); 0: none
+    centers: bool = True  # a dedicated center per common kind of call (models/centers.py); needs copies
     refit_all: bool = True  # after the backtest, fit the registered model on every cleaned row
     baselines: bool = True  # log the global- and group-median baselines beside the run, same evaluation set
 

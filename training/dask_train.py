@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SAMPLE_ROWS = 20_000  # evaluation rows (and training rows) the driver brings back for plots and datasets
 MDAPE_ROWS = 200_000  # absolute percentage errors the driver collects for MdAPE (exact up to this many)
 BASELINES_SKIPPED = "skipped on the cluster path (they fit in one process on the whole frame)"
+CENTERS_SKIPPED = "none on the cluster path: every call is answered by the shared center (docs/training.md)"
 
 
 @dataclass
@@ -150,6 +151,7 @@ def cluster_tags(client: Client, data: ClusterData, sample_rows_eval: int) -> di
         "cluster.partitions": str(data.frame.npartitions),
         "cluster.files": str(len(data.files)),
         "baselines": BASELINES_SKIPPED,
+        "per_profile_centers": CENTERS_SKIPPED,
         "evaluation_sample_rows": str(sample_rows_eval),
     }
 

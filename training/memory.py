@@ -56,26 +56,33 @@ def available_memory() -> int | None:
     return min(found) if found else None
 
 
-def training_bytes(rows: int, columns: int, copies: int) -> int:
-    """Memory a fit still needs for `rows` rows of `columns` features with `copies` partial copies each.
+def training_bytes(rows: int, columns: int, copies: int, centers: int = 0) -> int:
+    """Memory a fit still needs for `rows` rows of `columns` features with `copies` partial copies each
+    and `centers` dedicated centers (each a matrix of the rows as one kind of call states them).
 
     The frame and the rows' interpretations exist when this is asked, so they are not counted here:
-    they are already missing from what the machine has available.
+    they are already missing from what the machine has available. A center's rows are counted like a
+    copy's, a bound not yet calibrated against a measured peak.
     """
-    fitted_rows = rows * (1 + copies)
-    need = fitted_rows * columns * BYTES_PER_VALUE + rows * copies * COPY_OBJECT_BYTES
+    extra = copies + centers
+    need = rows * (1 + extra) * columns * BYTES_PER_VALUE + rows * extra * COPY_OBJECT_BYTES
     return int(need * HEADROOM)
 
 
 def check_training_memory(
-    rows: int, columns: int, copies: int, available: Callable[[], int | None] = available_memory
+    rows: int,
+    columns: int,
+    copies: int,
+    available: Callable[[], int | None] = available_memory,
+    centers: int = 0,
 ) -> None:
     """Refuse up front, saying what is needed and what there is, when a fit will not fit in memory."""
-    need = training_bytes(rows, columns, copies)
+    need = training_bytes(rows, columns, copies, centers)
     have = available()
     if have is not None and need > have:
         raise NotEnoughMemory(
-            f"training on {rows:,} rows ({columns} feature columns, {copies} partial copies per row) needs "
+            f"training on {rows:,} rows ({columns} feature columns, {copies} partial copies per row, "
+            f"{centers} dedicated centers) needs "
             f"about {need / 2**30:.1f} GiB more memory and this machine has {have / 2**30:.1f} GiB "
             "available; train on fewer rows (or with fewer --copies), or on a Dask cluster: "
             "salary train --cluster local --data 'FILES' (worker processes here) or "

@@ -34,6 +34,7 @@ STREAMS: dict[str, tuple[int, ...]] = {
     "calibration": (1,),
     "validation": (2,),
     "copies": (3,),  # which parts each partial training copy leaves out (training/augment.py)
+    "centers": (4,),  # which five skills a dedicated center's rows keep (training/augment.py)
 }
 PARTITIONS = 7  # spawn-key level below a purpose for one partition of a cluster's data (partition_stream)
 

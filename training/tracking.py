@@ -247,9 +247,14 @@ def grouped_segment_metrics(table: pd.DataFrame, nominal: float) -> dict[str, fl
 
 
 def importance(bundle: SalaryModel) -> pd.Series | None:
-    """Gain per feature summed over the boosters behind P50, or None for model kinds without boosters."""
+    """Gain per feature summed over the boosters behind any P50, or None for model kinds without boosters."""
     model = bundle.model
-    boosters = [getattr(model, "center_", None), (getattr(model, "boosters_", None) or {}).get(0.5)]
+    boosters = [
+        getattr(model, "center_", None),
+        (getattr(model, "boosters_", None) or {}).get(0.5),
+        *getattr(model, "centers_", []),  # per-profile centers and their median corrections
+        *getattr(model, "center_medians_", []),
+    ]
     gains = [
         pd.Series(b.feature_importance("gain"), index=b.feature_name())
         for b in boosters

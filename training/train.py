@@ -20,10 +20,11 @@ from features.population import Population
 from models import registry
 from models.baselines import BASELINES, Baseline
 from models.bundle import SalaryModel
+from models.centers import CenterRows
 from models.pyfunc import CODE_FILE, input_example, signature
 from models.quantile import QuantileModel
 from training import promote, tracking
-from training.augment import blank_parts
+from training.augment import COMPLETE, as_called, blank_parts, center_profiles
 from training.cleaning import CleaningReport, clean_source
 from training.config import TrainConfig
 from training.evaluate import REFERENCE_BASELINE, regression_metrics, relative_to_reference
@@ -41,6 +42,9 @@ TRAIN_DECISION = {
     False: "salary train, baseline: registered for comparison, never champion",
 }
 # Logged as their own runs beside every training run, on its evaluation set, so each comparison has them.
+# A client part (training/augment.py) as the part of a feature row that states it (models/profiles.py).
+CENTER_PARTS = {"title": "role", "location": "location", "experience": "experience", "skills": "skills",
+                "details": "details"}
 BASELINES_BESIDE = ("global_median", REFERENCE_BASELINE)
 
 
@@ -113,6 +117,11 @@ def _copies(config: TrainConfig) -> int:
     return config.augment_copies if config.model_kind == "lightgbm" else 0
 
 
+def _centers(config: TrainConfig, train: pd.DataFrame) -> int:
+    """Dedicated centers a fit will try: with partial copies only (models/centers.py)."""
+    return len(center_profiles(train)) if config.centers and _copies(config) > 0 else 0
+
+
 def fit_bundle(
     train: pd.DataFrame,
     config: TrainConfig,
@@ -129,7 +138,7 @@ def fit_bundle(
     features = JobFeatures(min_count=config.min_count).fit(rows)
     names = list(features.get_feature_names_out())
     copies = _copies(config)
-    check_training_memory(len(train), len(names), copies, available)
+    check_training_memory(len(train), len(names), copies, available, _centers(config, train))
     log.info("fitting on %d rows, %d feature columns, %d partial copies each", len(train), len(names), copies)
     default_year = features.default_work_year_
     years = np.array([r.work_year or default_year or np.nan for r in rows], dtype=float)
@@ -138,6 +147,7 @@ def fit_bundle(
     rows += interpret_all(augmented.iloc[len(train) :])
     X = features.transform_interpretations(rows)
     y = np.log(train[TARGET].to_numpy(dtype=float))[origin]
+    centers = _center_rows(train, features, X[: len(train)], config) if _centers(config, train) else []
     model = make_model(config).fit(
         X,
         y,
@@ -147,6 +157,7 @@ def fit_bundle(
         calibration=fold.mask[origin],  # a row's copies stay on its side of the calibration split
         calibration_note=fold.description,
         complete=np.arange(len(origin)) < len(train),
+        **({"centers": centers} if centers else {}),
     )
     meta = {
         "model_kind": config.model_kind,
@@ -155,6 +166,19 @@ def fit_bundle(
         "population": Population.count(rows[: len(train)], config.source).to_dict(),
     }
     return SalaryModel(features, model, meta)
+
+
+def _center_rows(
+    train: pd.DataFrame, features: JobFeatures, given: np.ndarray, config: TrainConfig
+) -> list[CenterRows]:
+    """The training rows as each kind of call states them, for a dedicated center each (models/centers.py)."""
+    rng = random_stream(config.seed, "centers")
+    out = []
+    for profile in center_profiles(train):
+        X = given if profile is COMPLETE else features.transform(as_called(train, profile, rng))
+        parts = frozenset() if profile is COMPLETE else frozenset(CENTER_PARTS[p] for p in profile.parts)
+        out.append(CenterRows(profile.name, parts, X))
+    return out
 
 
 def score_bundle(
@@ -215,7 +239,7 @@ def check_fits(
     """
     sample = frame.iloc[:MEMORY_SAMPLE_ROWS]
     columns = len(JobFeatures(min_count=config.min_count).fit(sample).get_feature_names_out())
-    check_training_memory(len(frame), columns, _copies(config), available)
+    check_training_memory(len(frame), columns, _copies(config), available, _centers(config, frame))
 
 
 def run_summary(

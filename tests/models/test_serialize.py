@@ -19,6 +19,7 @@ from records import VARIED_RECORDS
 
 from models import serialize
 from models.bundle import SalaryModel
+from models.quantile import QuantileModel
 
 LOAD_AND_PREDICT = """
 import json, sys
@@ -90,14 +91,18 @@ def test_a_loaded_bundle_explains_and_counts_evidence_as_before(
 
 
 def test_the_bundle_is_json_and_lightgbm_model_text(saved: dict[str, tuple[SalaryModel, Path]]) -> None:
-    folder = saved["lightgbm"][1]
+    bundle, folder = saved["lightgbm"]
+    model = bundle.model
+    assert isinstance(model, QuantileModel)
     names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     assert names == sorted(
         [serialize.MANIFEST, "features.json", "model.json", "metadata.json", "lightgbm/center.txt"]
         + [f"lightgbm/boosters-{q}.txt" for q in (0.1, 0.25, 0.5, 0.75, 0.9)]
+        + [f"lightgbm/centers-{j}.txt" for j in range(len(model.centers_))]
+        + [f"lightgbm/center-medians-{j}.txt" for j, m in enumerate(model.center_medians_) if m is not None]
     )
     manifest = json.loads((folder / serialize.MANIFEST).read_text())
-    assert (manifest["format"], manifest["format_version"]) == ("salary-bundle", 1)
+    assert (manifest["format"], manifest["format_version"]) == ("salary-bundle", 2)
     assert manifest["taxonomy_version"].startswith("sha256:")
     assert (folder / "lightgbm/center.txt").read_text().startswith("tree\nversion=")
 
@@ -149,8 +154,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
         r"manifest\.json cannot be read as JSON",
     ),
     "newer format": (
-        lambda f: _edit_manifest(f, lambda m: m.update(format_version=2)),
-        r"format version 2, newer than this release reads \(1\); upgrade",
+        lambda f: _edit_manifest(f, lambda m: m.update(format_version=3)),
+        r"format version 3, newer than this release reads \(2\); upgrade",
     ),
     "not our format": (
         lambda f: _edit_manifest(f, lambda m: m.update(format="something-else")),

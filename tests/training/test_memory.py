@@ -56,6 +56,7 @@ def test_the_estimate_grows_with_rows_copies_and_columns() -> None:
     assert training_bytes(200_000, 40, 3) == pytest.approx(2 * base, rel=1e-6)
     assert training_bytes(100_000, 40, 0) < base / 4  # copies add their rows and their objects
     assert training_bytes(100_000, 80, 3) > base
+    assert training_bytes(100_000, 40, 3, centers=4) > base  # each center's rows as its call states them
 
 
 def test_available_memory_is_the_smaller_of_meminfo_and_the_cgroup_limit(
