@@ -25,6 +25,14 @@ SourceOpt = Annotated[
     str, typer.Option("--source", "-s", help="Dataset adapter: demo, aijobs, ...")
 ]
 DataOpt = Annotated[Path | None, typer.Option("--data", "-d", help="Path to the dataset file.")]
+TrainDataOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--data",
+        "-d",
+        help="Path to the dataset file; with --cluster a path, glob or URL (s3://, gcs://, file://).",
+    ),
+]
 TrackingOpt = Annotated[
     str | None,
     typer.Option(
@@ -126,7 +134,7 @@ def _show_progress() -> None:
 
 
 def _train_on_cluster(
-    config: TrainConfig, address: str, data: Path | None, workers: int, memory: str, timeout_s: float
+    config: TrainConfig, address: str, data: str | None, workers: int, memory: str, timeout_s: float
 ) -> TrainResult:
     """`salary train --cluster`: connect (or start a local cluster) and train there."""
     from training.cluster import connect
@@ -135,13 +143,13 @@ def _train_on_cluster(
     if data is None:
         raise ValueError("--cluster needs --data: a CSV or Parquet path or glob of the files to train on")
     with connect(address, timeout_s=timeout_s, workers=workers, memory_limit=memory) as client:
-        return train_on_cluster(config, client, str(data))
+        return train_on_cluster(config, client, data)
 
 
 @app.command()
 def train(
     source: SourceOpt = "demo",
-    data: DataOpt = None,
+    data: TrainDataOpt = None,
     seed: SeedOpt = 42,
     rounds: RoundsOpt = 400,
     random_split: RandomSplitOpt = False,
@@ -162,8 +170,9 @@ def train(
         typer.Option(
             "--cluster",
             help="Train on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for worker "
-            "processes on this machine. --data is then a CSV or Parquet path or glob (quote it), one "
-            "partition per file; baselines are skipped (docs/training.md).",
+            "processes on this machine. --data is then a CSV or Parquet path or glob (quote it), local "
+            "or an fsspec URL such as 's3://bucket/data/*.parquet' (install s3fs, gcsfs, ... on the "
+            "workers), one partition per file; baselines are skipped (docs/training.md).",
         ),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes of a --cluster local.")] = 2,
@@ -184,13 +193,19 @@ def train(
     from training.cluster import ClusterBusy, ClusterUnavailable, WorkerLost
     from training.config import TrainConfig
     from training.evaluate import HEADLINE
+    from training.storage import is_url
     from training.train import train as run_training
 
     _show_progress()
     try:
+        if data is not None and is_url(data) and cluster is None:
+            raise ValueError(
+                f"--data {data}: a URL is read with --cluster (local or an address); without it, --data "
+                "is a local file"
+            )
         config = TrainConfig(
             source=source,
-            data=data,
+            data=Path(data) if data is not None else None,
             seed=seed,
             num_boost_round=rounds,
             temporal=not random_split,
@@ -327,9 +342,17 @@ def data_demo(
 @app.command()
 def score(
     input: Annotated[
-        str, typer.Option("--input", help="A CSV or Parquet file, or a glob of many (quote it).")
+        str,
+        typer.Option(
+            "--input",
+            help="A CSV or Parquet file, or a glob of many (quote it); local or an fsspec URL such as "
+            "'s3://bucket/jobs/*.parquet' (install the protocol's package: s3fs, gcsfs, ...).",
+        ),
     ],
-    output: Annotated[Path, typer.Option("--output", help="Folder for the Parquet part files.")],
+    output: Annotated[
+        str,
+        typer.Option("--output", help="Local folder for the Parquet part files (not a URL)."),
+    ],
     model: Annotated[
         str | None, typer.Option("--model", help="Model URI or bundle path (default: the champion).")
     ] = None,
@@ -367,17 +390,25 @@ def score(
     from training.cluster import ClusterUnavailable, connect
     from training.cluster_score import score_on_cluster
     from training.score import BadInput, input_files, score_files
+    from training.storage import is_url
 
     try:
+        if is_url(output):
+            raise ValueError(
+                f"--output {output}: part files are written to a local folder (with --cluster, one every "
+                "worker can reach, e.g. a shared mount); copy them to object storage afterwards"
+            )
         input_files(input)  # refuse a missing or non-CSV/Parquet file before loading the model
         bundle = load_model(model or alias_uri(), tracking_uri).bundle
         with contextlib.ExitStack() as stack:
             bar = stack.enter_context(tqdm(unit=" rows", unit_scale=True, desc="scoring"))
             if cluster is None:
-                summary = score_files(bundle, input, output, chunk_rows, progress=bar.update)
+                summary = score_files(bundle, input, Path(output), chunk_rows, progress=bar.update)
             else:
                 client = stack.enter_context(connect(cluster, connect_timeout, workers, worker_memory))
-                summary = score_on_cluster(client, bundle, input, output, chunk_rows, progress=bar.update)
+                summary = score_on_cluster(
+                    client, bundle, input, Path(output), chunk_rows, progress=bar.update
+                )
     except ClusterUnavailable as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(code=3) from exc

@@ -2,7 +2,9 @@
 
 The driver lists the files and collects row counts; workers read, score and write the part files
 themselves (the same `score_file` as one process, so the same columns and numbers), so the driver
-never holds the data. Inputs and the output folder must be paths every worker can reach.
+never holds the data. Inputs are local paths every worker can reach or fsspec URLs (s3://, gcs://,
+file://; the protocol's package installed on every worker); the output folder is a local path every
+worker can reach.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def _worker_model(files: BundleFiles, key: str) -> tuple[SalaryModel, ScoreCache
 def _check(path: str) -> str | None:
     """A file's refusal message, or None when its header or schema reads; runs on a worker."""
     try:
-        check_file(Path(path))
+        check_file(path)
     except BadInput as exc:
         return str(exc)
     return None
@@ -75,7 +77,7 @@ def _score(
 ) -> tuple[int, int]:
     """Score one input file into part files on a worker; its rows and parts."""
     model, cache = _worker_model(files, key)
-    return score_file(model, Path(path), Path(output), number, chunk_rows, cache)
+    return score_file(model, path, Path(output), number, chunk_rows, cache)
 
 
 def score_on_cluster(
@@ -91,7 +93,7 @@ def score_on_cluster(
     Every file's header is checked on the workers first, so a bad file is refused before any part
     file is written; one that fails later stops the run with BadInput naming it.
     """
-    paths = [str(p) for p in input_files(pattern)]
+    paths = input_files(pattern)
     refusals = [r for r in client.gather(client.map(_check, paths, pure=False)) if r]
     if refusals:
         raise BadInput("; ".join(refusals))

@@ -4,11 +4,15 @@ A CSV file goes through the source's adapter as in one process; a Parquet file h
 and `salary_usd` already (as `salary data demo --format parquet` writes them). Cleaning runs per file,
 so identical rows in two different files are not seen as repeats (sources whose rows are distinct
 people never drop repeats anyway). The cleaning report is the sum of the files' reports.
+
+Files are local paths every worker can reach or fsspec URLs (s3://, gcs://, file://). A worker reads
+a Parquet URL directly; it copies a CSV URL to a temporary local file for the adapter, one file at a time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ from training.cleaning import CleaningReport, clean_source
 from training.score import input_files
 from training.sources import SourceFrame, get_source
 from training.sources.base import TARGET, conform
+from training.storage import file_name, is_url, local_copy, opened, suffix
 
 # Skills are lists: dask's default conversion of object columns to text would turn them into strings.
 KEEP_OBJECTS = {"dataframe.convert-string": False}
@@ -39,7 +44,7 @@ class ClusterData:
 
     frame: dd.DataFrame
     report: CleaningReport
-    files: list[Path]
+    files: list[str]
 
 
 def _skills_as_lists(frame: pd.DataFrame) -> pd.DataFrame:
@@ -53,14 +58,19 @@ def _skills_as_lists(frame: pd.DataFrame) -> pd.DataFrame:
 
 def read_file(path: str, source: str) -> SourceFrame:
     """One file as the adapter's output: the adapter reads a CSV; a Parquet file has JobRecord columns."""
-    if Path(path).suffix.lower() in (".parquet", ".pq"):
-        raw = pd.read_parquet(path)
+    if suffix(path) in (".parquet", ".pq"):
+        with opened(path) as data:
+            raw = pd.read_parquet(data)
         if TARGET not in raw.columns or not any(c in raw.columns for c in JOB_RECORD_FIELDS):
             raise ValueError(
                 f"expected JobRecord columns and {TARGET!r} in a Parquet file, found {list(raw.columns)[:20]}"
             )
         return SourceFrame(source=source, frame=conform(_skills_as_lists(raw)), path=path, rows_read=len(raw))
-    return get_source(source).read(Path(path))
+    if not is_url(path):
+        return get_source(source).read(Path(path))
+    with tempfile.TemporaryDirectory(prefix="csv-") as folder:
+        read = get_source(source).read(local_copy(path, Path(folder)))
+    return replace(read, path=path)  # the adapters read local files; the report names the URL
 
 
 def clean_file(path: str, source: str) -> tuple[pd.DataFrame, CleaningReport]:
@@ -71,7 +81,7 @@ def clean_file(path: str, source: str) -> tuple[pd.DataFrame, CleaningReport]:
         raise BadPartition(f"{path}: cannot be used as {source} data: {exc}") from exc
     for examples in (*report.examples.values(), *report.rejected_examples.values()):
         for example in examples:
-            example["file"] = Path(path).name
+            example["file"] = file_name(path)
     return cleaned.reset_index(drop=True), report
 
 
@@ -85,12 +95,15 @@ def _columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_cluster_data(client: Client, pattern: str, source: str, max_rejected: float) -> ClusterData:
-    """Read, map and clean every file on the workers, keep the rows there; refuse unusable data."""
+    """Read, map and clean every file on the workers, keep the rows there; refuse unusable data.
+
+    `pattern` is a local path or glob, or an fsspec URL with or without a glob.
+    """
     try:
         files = input_files(pattern)
     except ValueError as exc:
         raise BadPartition(str(exc)) from exc
-    parts = [dask.delayed(clean_file, pure=True)(str(path), source) for path in files]
+    parts = [dask.delayed(clean_file, pure=True)(path, source) for path in files]
     frames = [dask.delayed(_columns)(part[0]) for part in parts]
     reports = [part[1] for part in parts]
     with dask.config.set(KEEP_OBJECTS):

@@ -9,7 +9,6 @@ the ones `SalaryModel.estimate_many` (without drivers) and the API give.
 
 from __future__ import annotations
 
-import glob
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from features.population import EVIDENCE_FIELDS
 from features.schema import JOB_RECORD_FIELDS
 from models.bundle import SalaryModel
 from models.confidence import confidence, evidence_warnings
+from training.storage import NoInput, StorageError, file_name, list_files, opened, suffix
 
 ID_COLUMNS = ("row_id", "id")  # carried to the output when the input has one, first found wins
 NUMERIC_FIELDS = ("years_experience", "remote_ratio", "company_employees", "work_year")
@@ -53,19 +53,22 @@ class ScoreSummary:
         return self.rows / self.seconds if self.seconds > 0 else float("inf")
 
 
-def input_files(pattern: str) -> list[Path]:
-    """The files a path or glob names, sorted so part numbering is repeatable; refuses none found."""
-    matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
-    paths = [Path(m) for m in matches]
-    if not paths or not paths[0].exists():
-        raise BadInput(f"{pattern}: no such file")
-    for path in paths:
-        if path.is_dir() or path.suffix.lower() not in SUFFIXES:
+def input_files(pattern: str) -> list[str]:
+    """The files a local path, glob or fsspec URL names, sorted so part numbering is repeatable.
+
+    Refuses none found, a folder or another format, and a URL whose protocol cannot be read here.
+    """
+    try:
+        found = list_files(pattern)
+    except (NoInput, StorageError) as exc:
+        raise BadInput(str(exc)) from exc
+    for path, folder in found.items():
+        if folder or suffix(path) not in SUFFIXES:
             raise BadInput(f"{path}: not a CSV or Parquet file (expected .csv, .parquet or .pq)")
-    return paths
+    return list(found)
 
 
-def _check_columns(path: Path, columns: list[str]) -> None:
+def _check_columns(path: str, columns: list[str]) -> None:
     known = [c for c in columns if c in JOB_RECORD_FIELDS]
     if not known:
         raise BadInput(
@@ -73,7 +76,7 @@ def _check_columns(path: Path, columns: list[str]) -> None:
         )
 
 
-def _check_parquet_types(path: Path, schema: pa.Schema) -> None:
+def _check_parquet_types(path: str, schema: pa.Schema) -> None:
     for field in schema:
         kind = field.type
         if field.name in NUMERIC_FIELDS and not (pa.types.is_integer(kind) or pa.types.is_floating(kind)
@@ -89,7 +92,7 @@ def _check_parquet_types(path: Path, schema: pa.Schema) -> None:
             raise BadInput(f"{path}: column 'skills' is {kind}, expected a list of text or ';'-joined text")
 
 
-def _numbers(path: Path, frame: pd.DataFrame, first_row: int) -> pd.DataFrame:
+def _numbers(path: str, frame: pd.DataFrame, first_row: int) -> pd.DataFrame:
     """CSV numeric columns as floats; a value that is there but not a number refuses the file."""
     for name in NUMERIC_FIELDS:
         if name not in frame.columns:
@@ -106,34 +109,43 @@ def _numbers(path: Path, frame: pd.DataFrame, first_row: int) -> pd.DataFrame:
     return frame
 
 
-def check_file(path: Path) -> None:
+def check_file(path: str | Path) -> None:
     """Read a file's header or schema only, so a bad file is refused before any part file is written."""
     next(read_chunks(path, 1), None)
 
 
-def read_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """A file's rows, `chunk_rows` at a time, with JobRecord columns typed; BadInput names the file."""
-    kind = SUFFIXES[path.suffix.lower()]
+def read_chunks(path: str | Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """A file's rows, `chunk_rows` at a time, with JobRecord columns typed; BadInput names the file.
+
+    `path` is a local path or an fsspec URL; errors name it as given.
+    """
+    path = str(path)
+    kind = SUFFIXES[suffix(path)]
     try:
-        if kind == "parquet":
-            parquet = pq.ParquetFile(path)
-            schema = parquet.schema_arrow
-            _check_columns(path, list(schema.names))
-            _check_parquet_types(path, schema)
-            for batch in parquet.iter_batches(batch_size=chunk_rows):
-                yield batch.to_pandas()
-            return
-        text = dict.fromkeys((*TEXT_FIELDS, "skills"), str)
-        reader = pd.read_csv(path, chunksize=chunk_rows, dtype=text, keep_default_na=False, na_values=[""])
-        first = 0
-        with reader:
-            for chunk in reader:
-                if first == 0:
-                    _check_columns(path, list(chunk.columns))
-                yield _numbers(path, chunk, first)
-                first += len(chunk)
+        with opened(path) as source:
+            if kind == "parquet":
+                parquet = pq.ParquetFile(source)
+                schema = parquet.schema_arrow
+                _check_columns(path, list(schema.names))
+                _check_parquet_types(path, schema)
+                for batch in parquet.iter_batches(batch_size=chunk_rows):
+                    yield batch.to_pandas()
+                return
+            text = dict.fromkeys((*TEXT_FIELDS, "skills"), str)
+            reader = pd.read_csv(
+                source, chunksize=chunk_rows, dtype=text, keep_default_na=False, na_values=[""]
+            )
+            first = 0
+            with reader:
+                for chunk in reader:
+                    if first == 0:
+                        _check_columns(path, list(chunk.columns))
+                    yield _numbers(path, chunk, first)
+                    first += len(chunk)
     except BadInput:
         raise
+    except StorageError as exc:
+        raise BadInput(str(exc)) from exc
     except (OSError, ValueError, UnicodeDecodeError, pa.ArrowException) as exc:
         raise BadInput(f"{path}: cannot be read as {kind.upper()}: {exc}") from exc
 
@@ -207,7 +219,7 @@ def score_frame(model: SalaryModel, frame: pd.DataFrame, cache: ScoreCache | Non
 
 def score_file(
     model: SalaryModel,
-    path: Path,
+    path: str | Path,
     output: Path,
     number: int,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -221,7 +233,7 @@ def score_file(
         scored = score_frame(model, chunk, cache)
         ids = next((chunk[c].to_numpy() for c in ID_COLUMNS if c in chunk.columns), None)
         scored.insert(0, "row_id", ids if ids is not None else np.arange(rows, rows + len(chunk)))
-        scored.insert(0, "file", path.name)
+        scored.insert(0, "file", file_name(str(path)))
         scored.to_parquet(output / f"part-{number:05d}-{parts:05d}.parquet", index=False)
         rows += len(chunk)
         parts += 1
@@ -237,7 +249,7 @@ def score_files(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
 ) -> ScoreSummary:
-    """Score every file `pattern` names into part files under `output`, one chunk in memory at a time."""
+    """Score every file `pattern` (a local path, glob or fsspec URL) names into part files under `output`."""
     paths = input_files(pattern)
     for path in paths:
         check_file(path)

@@ -94,3 +94,16 @@ def test_an_address_where_no_scheduler_answers_is_a_clear_error_in_bounded_time(
     assert code == 3, output
     assert f"no Dask scheduler answered at tcp://127.0.0.1:{port} within 2 s" in output
     assert time.monotonic() - start < 15
+
+
+def test_a_file_url_glob_scores_on_the_cluster_as_its_local_path_does(
+    bundle_dir: Path, cluster: str, tmp_path: Path
+) -> None:
+    write_demo_parquet(tmp_path / "in", n=400, seed=4, partition_rows=200)
+    code, output = _score(bundle_dir, tmp_path / "in" / "*.parquet", tmp_path / "local", "--cluster", cluster)
+    assert code == 0, output
+    url = (tmp_path / "in").as_uri() + "/*.parquet"
+    code, output = _score(bundle_dir, url, tmp_path / "url", "--cluster", cluster)
+    assert code == 0, output
+    assert "scored 400 rows from 2 files into 2 part files" in output
+    pd.testing.assert_frame_equal(_parts(tmp_path / "url"), _parts(tmp_path / "local"))

@@ -32,7 +32,7 @@ from training.config import TrainConfig
 from training.dask_data import BadPartition, read_cluster_data
 from training.dask_train import train_on_cluster
 from training.sources.base import conform
-from training.sources.demo import write_demo_parquet
+from training.sources.demo import write_demo, write_demo_parquet
 from training.splits import split_frame
 from training.train import backtest
 
@@ -118,6 +118,23 @@ def test_a_bad_partition_is_reported_with_its_file_name(cluster: Client, parts: 
     (folder / "part-00002.parquet").write_text("title,salary_usd\nnot parquet,1\n")
     with pytest.raises(BadPartition, match=r"part-00002\.parquet: cannot be used as demo data"):
         read_cluster_data(cluster, str(folder / "*.parquet"), "demo", 0.05)
+
+
+def test_file_urls_of_parquet_and_csv_read_on_the_cluster_as_their_local_paths(
+    cluster: Client, parts: Path, tmp_path: Path
+) -> None:
+    local = read_cluster_data(cluster, str(parts / "*.parquet"), "demo", 0.05)
+    remote = read_cluster_data(cluster, parts.as_uri() + "/*.parquet", "demo", 0.05)
+    assert remote.files == [p.as_uri() for p in sorted(parts.glob("*.parquet"))]
+    assert remote.report == local.report
+    pd.testing.assert_frame_equal(remote.frame.compute(), local.frame.compute())
+
+    for name, seed in (("a.csv", 1), ("b.csv", 2)):  # through the demo adapter, which reads local files
+        write_demo(tmp_path / "csv" / name, n=200, seed=seed)
+    local = read_cluster_data(cluster, str(tmp_path / "csv" / "*.csv"), "demo", 0.05)
+    remote = read_cluster_data(cluster, (tmp_path / "csv").as_uri() + "/*.csv", "demo", 0.05)
+    assert remote.report == local.report and remote.report.rows_in == 400
+    pd.testing.assert_frame_equal(remote.frame.compute(), local.frame.compute())
 
 
 def test_a_cluster_address_that_does_not_answer_is_a_clear_error_within_the_timeout(
