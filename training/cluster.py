@@ -111,11 +111,16 @@ def connect(
                 threads_per_worker=1,
                 processes=True,
                 memory_limit=memory_limit,
-                dashboard_address=None,
+                # A free port: the default (8787) warns when another cluster on this machine holds it.
+                dashboard_address=":0",
             ) as cluster,
             Client(cluster) as client,
         ):
-            log.info("started a local Dask cluster of %d worker processes", workers)
+            log.info(
+                "started a local Dask cluster of %d worker processes (dashboard %s)",
+                workers,
+                cluster.dashboard_link,
+            )
             yield client
         return
     try:
