@@ -292,10 +292,6 @@ class QuantileModel:
         model.boosters_ = dict(boosters)
         return model
 
-    def trend(self, X: np.ndarray) -> np.ndarray:
-        """The year-trend term of each row, on log salary."""
-        return self._trend(X)
-
     def raw_quantiles(self, X: np.ndarray) -> np.ndarray:
         """Log-salary quantiles before conformal shifts and the non-crossing fix: what shifts calibrate."""
         return self._raw_log(X)
