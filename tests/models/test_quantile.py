@@ -92,3 +92,35 @@ def test_newest_year_miss_of_the_center_does_not_move_the_range_off_p50() -> Non
     # Normal noise of sd 0.25: P50 to P10 and P50 to P90 are both about 1.28 sd on the fold.
     np.testing.assert_allclose(below.mean(), above.mean(), rtol=0.25)
     assert 0.2 < below.mean() < 0.45
+
+
+def test_a_refit_that_learns_a_narrower_newest_year_does_not_narrow_the_range_twice() -> None:
+    # Older years are a wide mix; the newest year is narrow. The shifts, measured around boosters fitted
+    # without the newest year, narrow their range to it; the refitted boosters learn the narrow year
+    # too. Counted twice here, the shifts crossed the quantiles and every range shrank to a point.
+    X, _ = draw(6000, seed=8, years=(2021.0, 2022.0, 2023.0))
+    rng = np.random.default_rng(8)
+    sd = np.where(X[:, 2] == 2023.0, 0.15, 0.45)
+    y = 11.0 + 0.03 * X[:, 0] + 0.1 * X[:, 1] + rng.normal(0, 1, len(X)) * sd
+    model = fit(X, y)
+    assert model.calibration_["refit"] == "all"
+    assert model.calibration_["widened_patterns"] >= 1
+    X_new, _ = draw(4000, seed=9, years=(2024.0,))
+    y_new = 11.0 + 0.03 * X_new[:, 0] + 0.1 * X_new[:, 1] + rng.normal(0, 0.15, len(X_new))
+    q = model.predict(X_new)
+    assert 0.76 <= np.mean((y_new >= q[:, 0]) & (y_new <= q[:, 4])) <= 0.90
+
+
+def test_keeping_the_width_only_ever_widens_a_pattern() -> None:
+    X, y = draw(3000, seed=10, years=(2021.0, 2022.0, 2023.0))
+    model = fit(X, y)
+    before = model.pattern_shifts_.copy()
+    keys = np.repeat([0, 1], 200)
+    narrower = np.tile([-0.3, -0.2, 0.0, 0.2, 0.3], (400, 1))  # the split's spread on the fold
+    refitted = narrower.copy()
+    refitted[:200] *= 0.5  # pattern 0: the refit narrowed it by half
+    refitted[200:] *= 2.0  # pattern 1: the refit widened it
+    model.keep_width(narrower, refitted, keys)
+    np.testing.assert_allclose(model.pattern_shifts_[0] - before[0], [-0.15, -0.1, 0.0, 0.1, 0.15])
+    np.testing.assert_allclose(model.pattern_shifts_[1], before[1])
+    assert model.calibration_["widened_patterns"] >= 1
