@@ -31,6 +31,7 @@ PARTS: dict[str, tuple[str, ...]] = {
         "education",
     ),
 }
+DETAIL_KEEP = 0.7  # of a copy that keeps its details, the share that keeps each one
 SKILLS_SENT = 5  # how many skills an API client lists, against a survey respondent's thirty
 
 
@@ -75,6 +76,10 @@ def _keep_masks(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     which = rng.integers(0, 3, size=n)
     keep["experience_level"] = keep["experience"] & (which != 1)
     keep["years_experience"] = keep["experience"] & (which != 0)
+    # A client that gives details gives some of them: a company size without an employment type is
+    # a call every booster must have seen, or it reads the missing type as a value.
+    for column in PARTS["details"]:
+        keep[column] = keep["details"] & (rng.random(n) < DETAIL_KEEP)
     keep["few_skills"] = choice < len(CLIENT_PROFILES)  # client profiles list at most SKILLS_SENT
     return keep
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from models.bundle import SalaryModel
+from training.sources.base import TARGET
+from training.train import TrainConfig, fit_bundle
 
 FULL: dict[str, Any] = {
     "title": "Senior Data Engineer",
@@ -121,3 +124,27 @@ def test_confidence_is_high_for_a_well_covered_specific_record(demo_bundle: Sala
     estimate = demo_bundle.estimate({**FULL, "title": "Data Engineer"})
     assert estimate.confidence in ("high", "medium")
     assert estimate.evidence is not None and estimate.evidence["records"] >= 20
+
+
+@pytest.fixture(scope="module")
+def two_details_bundle(demo_frame: pd.DataFrame, small_config: TrainConfig) -> SalaryModel:
+    """The demo rows with a second detail: a quarter are contracts, paid 25% less (invented)."""
+    contract = np.random.default_rng(5).random(len(demo_frame)) < 0.25
+    frame = demo_frame.assign(
+        employment_type=np.where(contract, "contract", "full_time"),
+        **{TARGET: demo_frame[TARGET] * np.where(contract, 0.75, 1.0)},
+    )
+    return fit_bundle(frame, small_config)
+
+
+@pytest.mark.parametrize("others", [FULL, {"title": FULL["title"], "company_size": "M"}])
+def test_one_detail_left_out_of_several_lands_between_its_values(
+    two_details_bundle: SalaryModel, others: dict[str, Any]
+) -> None:
+    # A center fitted on complete rows never saw a company size without an employment type; it read
+    # the missing type as a contract (P50 equal to the contract's, with three rows in four full time).
+    full_time = p50(two_details_bundle, {**others, "employment_type": "full_time"})
+    contract = p50(two_details_bundle, {**others, "employment_type": "contract"})
+    unknown = p50(two_details_bundle, others)
+    assert contract < unknown < full_time
+    assert unknown > contract + 0.4 * (full_time - contract), (contract, unknown, full_time)
