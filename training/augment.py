@@ -141,6 +141,21 @@ def center_profiles(frame: pd.DataFrame) -> list[Profile]:
     return out
 
 
+# A client part as the part of a feature row that states it (models/profiles.py PARTS).
+CENTER_PARTS = {
+    "title": "role",
+    "location": "location",
+    "experience": "experience",
+    "skills": "skills",
+    "details": "details",
+}
+
+
+def center_parts(profile: Profile) -> frozenset[str]:
+    """The feature-row parts a center's call states, as its routes and kinds read them (none: complete)."""
+    return frozenset() if profile is COMPLETE else frozenset(CENTER_PARTS[p] for p in profile.parts)
+
+
 def blank_except(frame: pd.DataFrame, parts: frozenset[str]) -> pd.DataFrame:
     """A copy of the rows with every part but `parts` left blank, as a call that states only those."""
     out = frame.copy()
