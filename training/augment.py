@@ -131,9 +131,13 @@ def stated_parts(frame: pd.DataFrame) -> frozenset[str]:
 
 
 def center_profiles(frame: pd.DataFrame) -> list[Profile]:
-    """The profiles worth a center of their own on this data: the complete rows, and each client
-    profile that states less than the data does and all of its parts that the data has."""
-    have = stated_parts(frame)
+    """The profiles worth a center of their own on this data (`center_profiles_of` its stated parts)."""
+    return center_profiles_of(stated_parts(frame))
+
+
+def center_profiles_of(have: frozenset[str]) -> list[Profile]:
+    """The profiles worth a center of their own on data that states `have`: the complete rows, and each
+    client profile that states less than the data does and all of its parts that the data has."""
     out = [COMPLETE]
     for profile in CENTER_PROFILES[1:]:
         if profile.parts <= have and not have <= profile.parts:
