@@ -25,12 +25,15 @@ from models.centers import route_counts
 from models.profiles import route_keys
 from models.quantile import CenterTrainer, Located, QuantileModel
 from training.augment import Profile, as_called, center_parts, center_profiles_of, stated_parts
-from training.dask_data import nonempty
+from training.dask_data import partition_lengths
 from training.dask_fit import CALIBRATION, Y, _residual, _target, fit_booster, fold_mask, spread
 from training.sources.base import TARGET
 from training.splits import HoldoutRule, partition_stream
 
 log = logging.getLogger(__name__)
+# Rows a partition of a center's rows needs, else it joins the next: a worker with one or two rows fails
+# LightGBM's bagging ("num_data > 0"), and with a few dozen it bins its share of the features from them.
+MIN_PART_ROWS = 500
 
 
 @dataclass
@@ -75,6 +78,29 @@ def _center_meta(names: list[str]) -> pd.DataFrame:
     )
 
 
+def coalesce(client: Client, frame: dd.DataFrame, meta: pd.DataFrame) -> dd.DataFrame:
+    """The partitions joined in order until each holds MIN_PART_ROWS (the last joins the one before), on
+    the workers, placed as `spread` places them; empty ones dropped."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    rows = 0
+    for i, n in enumerate(partition_lengths(frame)):
+        if n:
+            current, rows = [*current, i], rows + n
+        if rows >= MIN_PART_ROWS:
+            groups.append(current)
+            current, rows = [], 0
+    if current and groups:
+        groups[-1] += current
+    elif current:
+        groups.append(current)
+    if not groups:
+        raise ValueError("no rows left to fit a center on; expected at least one non-empty partition")
+    parts = frame.to_delayed()
+    joined = [dask.delayed(pd.concat)([parts[i] for i in g], ignore_index=True) for g in groups]
+    return spread(client, dd.from_delayed(joined, meta=meta, verify_meta=False), meta)
+
+
 def _route_counts(part: pd.DataFrame, names: list[str], model: QuantileModel) -> np.ndarray:
     return route_counts(route_keys(part[names].to_numpy(), model.route_key_columns()))
 
@@ -103,7 +129,7 @@ class ClusterCenters:
             rows = frame.map_partitions(
                 center_partition, features, profile, seed, fold, meta=_center_meta(names)
             )
-            rows = nonempty(spread(client, rows, _center_meta(names)))
+            rows = coalesce(client, spread(client, rows, _center_meta(names)), _center_meta(names))
             self.centers.append(CenterFrame(profile.name, center_parts(profile), rows, []))
         self.kinds: list[tuple[str, ...]] = []
 
@@ -135,7 +161,11 @@ class ClusterCenters:
 
     def _side(self, calibration: bool) -> list[dd.DataFrame]:
         """Each center's rows on one side of the calibration split."""
-        return [nonempty(c.frame.loc[c.frame[CALIBRATION] == calibration]) for c in self.centers]
+        meta = _center_meta(self.names)
+        return [
+            coalesce(self.client, c.frame.loc[c.frame[CALIBRATION] == calibration], meta)
+            for c in self.centers
+        ]
 
     def _trainer(self, c: CenterFrame, frame: dd.DataFrame, trend: QuantileModel) -> CenterTrainer:
         rnames = [self.names[i] for i in trend.residual_columns_]

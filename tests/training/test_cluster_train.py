@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import socket
 import threading
@@ -12,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import dask
+import dask.dataframe as dd
 import mlflow
 import numpy as np
 import pandas as pd
@@ -33,8 +35,8 @@ from training.cluster import (
     wait_for_other_trainings,
 )
 from training.config import TrainConfig
-from training.dask_centers import ClusterCenters
-from training.dask_data import KEEP_OBJECTS, BadPartition, read_cluster_data
+from training.dask_centers import MIN_PART_ROWS, ClusterCenters, coalesce
+from training.dask_data import KEEP_OBJECTS, BadPartition, partition_lengths, read_cluster_data
 from training.dask_fit import fit_features, fold_rule
 from training.dask_train import train_on_cluster
 from training.sources.base import conform
@@ -109,7 +111,10 @@ def test_salary_train_on_a_running_scheduler_matches_one_process_and_registers_t
     assert tags["trained_on"] == "dask cluster"
     assert (tags["cluster.workers"], tags["cluster.partitions"]) == ("2", "3")
     assert "skipped" in tags["baselines"]
-    assert tags["per_profile_centers"].startswith("fitted on the cluster: all (")  # demo rows: it always wins
+    centers = tags["per_profile_centers"]  # each kind of call's choice, which may be the shared center
+    assert centers.startswith("fitted on the cluster: ")
+    listed = {item.split(" (")[0] for part in centers.split("; ") for item in part.split(": ")[1].split(", ")}
+    assert {"all", "title+location+experience", "title+location", "title"} <= listed
     assert set(single) <= set(metrics)  # the one-process run's metric names
     assert metrics["rows_fitted"] == ROWS  # the registered model is refitted on every row
     model = mlflow.pyfunc.load_model(registry.alias_uri())  # as serving loads the champion
@@ -143,6 +148,16 @@ def test_the_cluster_plans_the_centers_and_routes_one_process_plans_on_the_same_
     np.testing.assert_array_equal(on_cluster.center_routes_, in_process.center_routes_)
     assert centers.kinds == kinds
     assert (on_cluster.center_routes_ != SHARED).sum() > 0
+
+
+def test_centers_fit_on_partitions_of_min_part_rows_so_no_worker_bags_one_row(cluster: Client) -> None:
+    sizes = (1, 0, 6, MIN_PART_ROWS, 3, MIN_PART_ROWS + 1, 2)  # a year-sorted file split leaves such parts
+    frame = pd.DataFrame({"x": np.arange(sum(sizes), dtype=float)})
+    bounds = np.cumsum([0, *sizes])
+    parts = [dask.delayed(frame.iloc[a:b]) for a, b in itertools.pairwise(bounds)]
+    joined = coalesce(cluster, dd.from_delayed(parts, meta=frame.iloc[:0]), frame.iloc[:0])
+    assert partition_lengths(joined) == [1 + 6 + MIN_PART_ROWS, 3 + MIN_PART_ROWS + 1 + 2]
+    assert joined["x"].compute().tolist() == frame["x"].tolist()  # every row, in order
 
 
 def test_a_bad_partition_is_reported_with_its_file_name(cluster: Client, parts: Path, tmp_path: Path) -> None:
