@@ -31,8 +31,8 @@ from training.sources.base import TARGET
 from training.splits import HoldoutRule, partition_stream
 
 log = logging.getLogger(__name__)
-# Rows a partition of a center's rows needs, else it joins the next: a worker with one or two rows fails
-# LightGBM's bagging ("num_data > 0"), and with a few dozen it bins its share of the features from them.
+# Rows a partition of a center's rows needs, else it joins the next: a training with a worker of one or two
+# rows failed ("num_data > 0"), and a worker with a few dozen finds the bins of its share of the features.
 MIN_PART_ROWS = 500
 
 
