@@ -31,21 +31,30 @@ class CenterRows:
     X: np.ndarray
 
 
+def route_counts(keys: np.ndarray) -> np.ndarray:
+    """Training rows of each route key; counts of several parts of the rows add up."""
+    return np.bincount(keys, minlength=ROUTES)[:ROUTES].astype(np.int64)
+
+
 def route_table(keys: Sequence[np.ndarray], parts: Sequence[frozenset[str]]) -> np.ndarray:
-    """For every route key, the center that answers it, or SHARED.
+    """For every route key, the center that answers it, or SHARED (`routes_from_counts` of the keys)."""
+    return routes_from_counts(np.array([route_counts(k) for k in keys]).reshape(len(keys), ROUTES), parts)
+
+
+def routes_from_counts(counts: np.ndarray, parts: Sequence[frozenset[str]]) -> np.ndarray:
+    """For every route key, the center that answers it, or SHARED, from each center's rows per key.
 
     A key goes to the center with the most training rows of that key, when that center saw at least
     MIN_ROUTE_ROWS of them and the key states every part the center's call states (a title that no
     role or word of the vocabulary reads is no title, so a title-only center never answers a record
-    that states nothing).
+    that states nothing). `counts` has one row per center, one column per route key.
     """
     table = np.full(ROUTES, SHARED, dtype=np.int64)
-    counts = np.zeros((len(keys), ROUTES), dtype=np.int64)
-    for j, k in enumerate(keys):
-        counts[j] = np.bincount(k, minlength=ROUTES)[:ROUTES]
-        counts[j, ~states(np.arange(ROUTES), sorted(parts[j]))] = 0
-    if not len(keys):
+    if not len(counts):
         return table
+    counts = np.array(counts, dtype=np.int64)
+    for j, stated in enumerate(parts):
+        counts[j, ~states(np.arange(ROUTES), sorted(stated))] = 0
     best = counts.argmax(axis=0)
     enough = counts.max(axis=0) >= MIN_ROUTE_ROWS
     table[enough] = best[enough]

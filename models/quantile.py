@@ -17,16 +17,17 @@ residual boosters taken relative to their median (models/centers.py, docs/model.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from models.centers import SHARED, CenterRows, route_table
+from models.centers import SHARED, CenterRows, route_counts, routes_from_counts
 from models.forest import Forest, pack
 from models.profiles import (
     BITS,
@@ -71,6 +72,8 @@ PER_ROW_COUNTS = {"min_data_in_leaf": 20, "min_data_per_group": 100}
 ROW_PREDICTORS = ("_packed", "_contrib", "_routing")
 # A dedicated center and its median correction (None without one).
 Located = tuple[lgb.Booster, "lgb.Booster | None"]
+# Fits one booster of a dedicated center: (params, rounds, the booster it corrects or None) -> booster.
+CenterTrainer = Callable[[dict[str, Any], int, "lgb.Booster | None"], lgb.Booster]
 # How `contributions` explains P50: path attribution over the packed trees, or LightGBM's TreeSHAP.
 CONTRIBUTION_METHODS = ("path", "shap")
 
@@ -191,10 +194,8 @@ class QuantileModel:
         self.calibration_ = {"fold": calibration_note or "none", "rows": 0}
         group_cols = self.group_columns()
         given = np.arange(len(y_log)) if complete is None else np.flatnonzero(complete)
-        self._route(centers, given)
         centers = list(centers)
-        kinds = [self._candidates(c) for c in centers]
-        self.center_choices_ = {c.name: k[0] for c, k in zip(centers, kinds, strict=True)}
+        kinds = self._route(centers, given)
         refit = "all"
         cal: np.ndarray | None = None
         if calibration is not None and MIN_CALIBRATION_ROWS <= calibration.sum() < len(y_log) - 1:
@@ -210,7 +211,7 @@ class QuantileModel:
             self.calibrate(offsets, keys, calibration_note or "given", refit)
         # Every row informs the trend and the center, which is P50 (the point estimate).
         self._fit_location(X, y_log, group_cols, complete)
-        self._keep(self._fit_centers(centers, [k[:1] for k in kinds], y_log[given]))
+        self.keep_centers(self._fit_centers(centers, [k[:1] for k in kinds], y_log[given]))
         if refit == "all":
             measured = None if cal is None else self.residual_spreads(X[cal])
             self._fit_residuals(X, y_log, complete)
@@ -255,7 +256,7 @@ class QuantileModel:
         """No dedicated centers (yet): every row answered by the shared one, as a cluster fit leaves it."""
         self.centers_: list[lgb.Booster] = []
         self.center_medians_: list[lgb.Booster | None] = []
-        self.center_choices_ = {}
+        self.center_choices_: dict[str, str] = {}
         self.center_names_: list[str] = []
         self.center_routes_ = np.full(ROUTES, SHARED, dtype=np.int64)
         self.route_columns_: dict[int, list[int]] = {}
@@ -431,22 +432,36 @@ class QuantileModel:
         )
         log.info("fitted the center booster on %d rows", len(y_log))
 
-    def _route(self, centers: Sequence[CenterRows], given: np.ndarray) -> None:
-        """Which rows each dedicated center will answer, read off the rows it is fitted on."""
-        self.route_columns_ = route_columns(self.feature_names_)
-        self.__dict__.pop("_routing", None)
-        self.center_names_ = [c.name for c in centers]
+    def _route(self, centers: Sequence[CenterRows], given: np.ndarray) -> list[tuple[str, ...]]:
+        """Which rows each dedicated center will answer, read off the rows it is fitted on; its kinds."""
         for c in centers:
             if c.X.shape != (len(given), len(self.feature_names_)):
                 expected = (len(given), len(self.feature_names_))
                 raise ValueError(f"center {c.name!r} has rows of shape {c.X.shape}, expected {expected}")
-        keys = [route_keys(c.X, self._route_index()) for c in centers]
-        self.center_routes_ = route_table(keys, [c.parts for c in centers])
+        counts = [route_counts(route_keys(c.X, self.route_key_columns())) for c in centers]
+        return self.plan_centers([c.name for c in centers], [c.parts for c in centers], counts)
+
+    def plan_centers(
+        self, names: Sequence[str], parts: Sequence[frozenset[str]], counts: Sequence[np.ndarray]
+    ) -> list[tuple[str, ...]]:
+        """Route each key to a center from its training rows' route-key counts (`route_counts`, which
+        add across parts of the rows); each center's kinds to try (`center_kinds`), default first."""
+        self.route_columns_ = route_columns(self.feature_names_)
+        self.__dict__.pop("_routing", None)
+        self.center_names_ = list(names)
+        self.center_routes_ = routes_from_counts(np.array(counts).reshape(len(names), ROUTES), parts)
         self.centers_ = []
         self.center_medians_ = []
+        kinds = [self.center_kinds(p) for p in parts]
+        self.center_choices_ = {n: k[0] for n, k in zip(names, kinds, strict=True)}
+        return kinds
 
-    def _candidates(self, c: CenterRows) -> tuple[str, ...]:
-        """The kinds of dedicated center worth trying for a kind of call, the default first.
+    def route_key_columns(self) -> RouteIndex:
+        """The route columns of this model's feature rows, for `route_keys` (computed where the rows are)."""
+        return route_index(route_columns(self.feature_names_))
+
+    def center_kinds(self, parts: frozenset[str]) -> tuple[str, ...]:
+        """The kinds of dedicated center worth trying for a kind of call (stating `parts`), the default first.
 
         "center": the shared center's objective with its monotone constraint; "center+median": plus its
         own median correction (an L2 center is the mean of log, not its median); "quantile": a direct
@@ -455,7 +470,7 @@ class QuantileModel:
         """
         median = bool(self._options()[1].get("median_correction", True))
         kinds = ("center+median", "center") if median else ("center",)
-        if c.parts and "experience" not in c.parts:
+        if parts and "experience" not in parts:
             kinds = (*kinds, "quantile")
         return kinds
 
@@ -466,39 +481,58 @@ class QuantileModel:
         y_log: np.ndarray,
         held_out: np.ndarray,
     ) -> tuple[list[CenterRows], list[tuple[str, ...]]]:
-        """Keep each dedicated center, of the kind that does best, only where it beats the shared center
-        on the held-out rows as its call states them (dollar MAE, P50 being the estimate).
+        """`choose_centers` by the mean errors on the held-out rows as each center's call states them."""
+        n = max(int(held_out.sum()), 1)
+        errors = [
+            {k: v / n for k, v in self.center_errors(c.X[held_out], y_log[held_out], f).items()}
+            for c, f in zip(centers, fitted, strict=True)
+        ]
+        kept, kinds = self.choose_centers(fitted, errors)
+        return [centers[j] for j in kept], kinds
 
-        Returns the kept centers and the kind of each; the routes of a dropped center go back to the
-        shared one.
+    def center_errors(
+        self, X: np.ndarray, y_log: np.ndarray, fitted: Mapping[str, Located]
+    ) -> dict[str, float]:
+        """Summed dollar errors of P50 on rows as one call states them: the shared center's ("shared")
+        and each fitted kind's; sums, so parts of the rows add up."""
+        trend, Xr = self._trend(X), X[:, self.residual_columns_]
+        candidates = {"shared": trend + self.center_.predict(X) + self.boosters_[0.5].predict(Xr)}
+        for kind, (center, median) in fitted.items():
+            candidates[kind] = trend + center.predict(X) + (0.0 if median is None else median.predict(Xr))
+        salary = np.exp(y_log)
+        return {k: float(np.sum(np.abs(salary - np.exp(v)))) for k, v in candidates.items()}
+
+    def choose_centers(
+        self, fitted: list[dict[str, Located]], errors: list[dict[str, float]]
+    ) -> tuple[list[int], list[tuple[str, ...]]]:
+        """Keep each dedicated center, of the kind that does best, only where it beats the shared center
+        on the held-out rows as its call states them (`errors`: dollar MAE, P50 being the estimate).
+
+        Returns the kept centers' positions and the kind of each; the routes of a dropped center go back
+        to the shared one.
         """
         kept: list[int] = []
         kinds: list[tuple[str, ...]] = []
-        salary = np.exp(y_log[held_out])
-        for j, c in enumerate(centers):
-            X = c.X[held_out]
-            trend, Xr = self._trend(X), X[:, self.residual_columns_]
-            candidates = {"shared": trend + self.center_.predict(X) + self.boosters_[0.5].predict(Xr)}
-            for kind, (center, median) in fitted[j].items():
-                candidates[kind] = trend + center.predict(X) + (0.0 if median is None else median.predict(Xr))
-            errors = {k: float(np.mean(np.abs(salary - np.exp(v)))) for k, v in candidates.items()}
-            choice = min(errors, key=errors.__getitem__)
-            self.center_choices_[c.name] = choice
-            log.info("%s calls on the calibration fold, MAE by center: %s", c.name, errors)
+        names = self.center_names_
+        for j, error in enumerate(errors):
+            choice = min(error, key=error.__getitem__)
+            self.center_choices_[names[j]] = choice
+            log.info("%s calls on the calibration fold, MAE by center: %s", names[j], error)
             if choice != "shared":
                 kept.append(j)
                 kinds.append((choice,))
-        remap = np.full(len(centers) + 1, SHARED, dtype=np.int64)  # the last slot maps SHARED itself
+        remap = np.full(len(errors) + 1, SHARED, dtype=np.int64)  # the last slot maps SHARED itself
         remap[kept] = np.arange(len(kept))
         self.center_routes_ = remap[self.center_routes_]
-        self.center_names_ = [centers[j].name for j in kept]
-        self._keep([{k[0]: fitted[j][k[0]]} for j, k in zip(kept, kinds, strict=True)])
-        return [centers[j] for j in kept], kinds
+        self.center_names_ = [names[j] for j in kept]
+        self.keep_centers([{k[0]: fitted[j][k[0]]} for j, k in zip(kept, kinds, strict=True)])
+        return kept, kinds
 
-    def _keep(self, fitted: list[dict[str, Located]]) -> None:
+    def keep_centers(self, fitted: list[dict[str, Located]]) -> None:
         """The one fitted kind of each center, as the boosters predictions use."""
         self.centers_ = [next(iter(f.values()))[0] for f in fitted]
         self.center_medians_ = [next(iter(f.values()))[1] for f in fitted]
+        self._packed_reset()
 
     def _fit_centers(
         self,
@@ -507,36 +541,48 @@ class QuantileModel:
         y_log: np.ndarray,
         keep: np.ndarray | None = None,
     ) -> list[dict[str, Located]]:
-        """For each kind of call, a dedicated center of each kind asked for (`_candidates`), on every
-        kept row as that call states it, weight 1.
-
-        Same trend as the shared center, and (but for "quantile") its objective and monotone
-        constraint; its rows are the data's own, so leaf sizes count them as given.
-        """
-        params = self.center_params(multiplicity=1.0)
-        base = self._options(multiplicity=1.0)[0]
-        median = {**base, **(self.residual_params or {}), "objective": "quantile", "alpha": 0.5}
-        direct = {**base, "objective": "quantile", "alpha": 0.5}
-        rounds = self.residual_rounds or max(self.num_boost_round // 2, 1)
-        rnames = [self.feature_names_[i] for i in self.residual_columns_]
+        """For each kind of call, a dedicated center of each kind asked for (`center_kinds`), on every
+        kept row as that call states it, weight 1 (`fit_center`)."""
         out: list[dict[str, Located]] = []
         for c, wanted in zip(centers, kinds, strict=True):
             X = c.X if keep is None else c.X[keep]
             y = (y_log if keep is None else y_log[keep]) - self._trend(X)
-            fitted: dict[str, Located] = {}
-            if {"center", "center+median"} & set(wanted):
-                center = lgb.train(params, self._dataset(X, y, self.feature_names_), self.num_boost_round)
-                if "center" in wanted:
-                    fitted["center"] = (center, None)
-                if "center+median" in wanted:
-                    data = self._dataset(X[:, self.residual_columns_], y - center.predict(X), rnames)
-                    fitted["center+median"] = (center, lgb.train(median, data, rounds))
-            if "quantile" in wanted:
-                data = self._dataset(X, y, self.feature_names_)
-                fitted["quantile"] = (lgb.train(direct, data, self.num_boost_round), None)
-            out.append({k: fitted[k] for k in wanted})
+            out.append(self.fit_center(wanted, functools.partial(self._train_center, X, y)))
             log.info("fitted the %s center (%s) on %d rows", c.name, ", ".join(wanted), len(y))
         return out
+
+    def _train_center(
+        self, X: np.ndarray, y: np.ndarray, params: dict[str, Any], rounds: int, around: lgb.Booster | None
+    ) -> lgb.Booster:
+        """One booster of a dedicated center in this process (a `CenterTrainer` once X and y are bound)."""
+        if around is None:
+            return lgb.train(params, self._dataset(X, y, self.feature_names_), rounds)
+        rnames = [self.feature_names_[i] for i in self.residual_columns_]
+        data = self._dataset(X[:, self.residual_columns_], y - around.predict(X), rnames)
+        return lgb.train(params, data, rounds)
+
+    def fit_center(self, wanted: Sequence[str], train: CenterTrainer) -> dict[str, Located]:
+        """The kinds of one dedicated center asked for, each booster by `train` (here, or on a cluster).
+
+        `train(params, rounds, around)` fits on the call's rows, target log salary less the trend: on
+        every column, or with `around` a booster, on the residual columns and the target less its
+        prediction. Same trend as the shared center, and (but for "quantile") its objective and monotone
+        constraint; its rows are the data's own, so leaf sizes count them as given.
+        """
+        base = self._options(multiplicity=1.0)[0]
+        rounds = self.residual_rounds or max(self.num_boost_round // 2, 1)
+        fitted: dict[str, Located] = {}
+        if {"center", "center+median"} & set(wanted):
+            center = train(self.center_params(multiplicity=1.0), self.num_boost_round, None)
+            if "center" in wanted:
+                fitted["center"] = (center, None)
+            if "center+median" in wanted:
+                median = {**base, **(self.residual_params or {}), "objective": "quantile", "alpha": 0.5}
+                fitted["center+median"] = (center, train(median, rounds, center))
+        if "quantile" in wanted:
+            direct = {**base, "objective": "quantile", "alpha": 0.5}
+            fitted["quantile"] = (train(direct, self.num_boost_round, None), None)
+        return {k: fitted[k] for k in wanted}
 
     def _fit_residuals(self, X: np.ndarray, y_log: np.ndarray, complete: np.ndarray | None) -> None:
         """Quantile boosters of the current location's residual on these rows, without experience."""

@@ -136,14 +136,33 @@ def stated_parts(frame: pd.DataFrame) -> frozenset[str]:
 
 
 def center_profiles(frame: pd.DataFrame) -> list[Profile]:
-    """The profiles worth a center of their own on this data: the complete rows, and each client
-    profile that states less than the data does and all of its parts that the data has."""
-    have = stated_parts(frame)
+    """The profiles worth a center of their own on this data (`center_profiles_of` its stated parts)."""
+    return center_profiles_of(stated_parts(frame))
+
+
+def center_profiles_of(have: frozenset[str]) -> list[Profile]:
+    """The profiles worth a center of their own on data that states `have`: the complete rows, and each
+    client profile that states less than the data does and all of its parts that the data has."""
     out = [COMPLETE]
     for profile in CENTER_PROFILES[1:]:
         if profile.parts <= have and not have <= profile.parts:
             out.append(profile)
     return out
+
+
+# A client part as the part of a feature row that states it (models/profiles.py PARTS).
+CENTER_PARTS = {
+    "title": "role",
+    "location": "location",
+    "experience": "experience",
+    "skills": "skills",
+    "details": "details",
+}
+
+
+def center_parts(profile: Profile) -> frozenset[str]:
+    """The feature-row parts a center's call states, as its routes and kinds read them (none: complete)."""
+    return frozenset() if profile is COMPLETE else frozenset(CENTER_PARTS[p] for p in profile.parts)
 
 
 def blank_except(frame: pd.DataFrame, parts: frozenset[str]) -> pd.DataFrame:

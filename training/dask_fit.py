@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dask
 import dask.dataframe as dd
@@ -20,7 +20,7 @@ import pandas as pd
 from distributed import Client
 from lightgbm.dask import DaskLGBMRegressor
 
-from features.pipeline import FeatureCounts, JobFeatures, interpret_all
+from features.pipeline import FeatureCounts, Interpretation, JobFeatures, interpret_all
 from features.population import Population
 from models.bundle import SalaryModel
 from models.profiles import profile_keys
@@ -39,6 +39,9 @@ from training.config import TrainConfig
 from training.dask_data import nonempty, partition_lengths
 from training.sources.base import TARGET
 from training.splits import HoldoutRule, YearCounts, calibration_rule, partition_stream
+
+if TYPE_CHECKING:
+    from training.dask_centers import ClusterCenters
 
 log = logging.getLogger(__name__)
 Y, CALIBRATION, COMPLETE = "__y", "__calibration", "__complete"
@@ -85,6 +88,14 @@ def matrix_meta(names: list[str]) -> pd.DataFrame:
     )
 
 
+def fold_mask(
+    rows: list[Interpretation], features: JobFeatures, fold: HoldoutRule, number: int
+) -> np.ndarray:
+    """Which of a partition's rows fall in the calibration fold (a missing year counts as the default)."""
+    default = features.default_work_year_
+    return fold.mask(np.array([r.work_year or default or np.nan for r in rows], dtype=float), number)
+
+
 def matrix_partition(
     frame: pd.DataFrame,
     features: JobFeatures,
@@ -96,9 +107,7 @@ def matrix_partition(
     """One partition's rows and their partial copies as features, log target, calibration and row flags."""
     number = partition_info["number"] if partition_info else 0
     rows = interpret_all(frame)
-    default = features.default_work_year_
-    years = np.array([r.work_year or default or np.nan for r in rows], dtype=float)
-    calibration = fold.mask(years, number)
+    calibration = fold_mask(rows, features, fold, number)
     augmented, origin = blank_parts(frame, copies, partition_stream(seed, "copies", number))
     rows += interpret_all(augmented.iloc[len(frame) :])
     names = list(features.get_feature_names_out())
@@ -245,8 +254,15 @@ class ClusterFit:
         out = stats.groupby(level=0).agg({"rows": "sum", "first": "min", "last": "max"})
         return out.reindex([False, True]).fillna({"rows": 0})
 
-    def fit(self, matrix: dd.DataFrame, note: str, seed: int) -> QuantileModel:
-        """Fit without the calibration rows, measure the shifts there, then refit on all rows."""
+    def fit(
+        self, matrix: dd.DataFrame, note: str, seed: int, centers: ClusterCenters | None = None
+    ) -> QuantileModel:
+        """Fit without the calibration rows, measure the shifts there, then refit on all rows.
+
+        With `centers`, the dedicated centers too: chosen on the fold, the shifts measured through them.
+        """
+        if centers is not None:
+            centers.plan(self.model)
         sides = self.sides(matrix)
         rows = sides["rows"].to_numpy(dtype=float)  # the other rows, then the calibration rows
         total, held = int(rows.sum()), int(rows[1])
@@ -255,19 +271,23 @@ class ClusterFit:
         if MIN_CALIBRATION_ROWS <= held < total - 1:
             side = nonempty(matrix.loc[~matrix[CALIBRATION]])
             slope, reference, center = self.location(side)
-            split = QuantileModel.assemble(
-                model, (slope, reference), center, self.residuals(side, slope, reference, center)
-            )
+            residuals = self.residuals(side, slope, reference, center)
+            split = QuantileModel.assemble(model, (slope, reference), center, residuals)
+            if centers is not None:  # the chosen centers are the started model's now, so the split's too
+                centers.choose(model, split)
+                split = QuantileModel.assemble(model, (slope, reference), center, residuals)
             offsets, keys = self.offsets(nonempty(matrix.loc[matrix[CALIBRATION]]), split, seed)
             # All calibration rows newer than the others: the newest data, so every booster is refitted.
             later = bool(sides["first"].to_numpy(dtype=float)[1] > sides["last"].to_numpy(dtype=float)[0])
             refit = "all" if later else "center"
             model.calibrate(offsets, keys, note, refit)
-            residuals = split.boosters_
         slope, reference, center = self.location(matrix)
         if refit == "all":
             residuals = self.residuals(matrix, slope, reference, center)
-        return QuantileModel.assemble(model, (slope, reference), center, residuals)
+        fitted = QuantileModel.assemble(model, (slope, reference), center, residuals)
+        if centers is not None:
+            centers.refit(fitted)
+        return fitted
 
 
 def _side_stats(part: pd.DataFrame, year: str | None) -> pd.DataFrame:
@@ -318,7 +338,12 @@ def fit_bundle_on_cluster(client: Client, frame: dd.DataFrame, config: TrainConf
         names, features.categorical_features, features.monotone_increasing, multiplicity=float(copies + 1)
     )
     matrix = nonempty(matrix)
-    fitted = ClusterFit(client, started, matrix).fit(matrix, fold.description, config.seed)
+    centers = None
+    if config.centers and copies > 0:  # as in one process: a center per kind of call, with partial copies
+        from training.dask_centers import ClusterCenters  # it builds on this module
+
+        centers = ClusterCenters(client, frame, features, fold, config.seed)
+    fitted = ClusterFit(client, started, matrix).fit(matrix, fold.description, config.seed, centers)
     meta = {
         "model_kind": config.model_kind,
         "calibration": fitted.calibration_,

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 SAMPLE_ROWS = 20_000  # evaluation rows (and training rows) the driver brings back for plots and datasets
 MDAPE_ROWS = 200_000  # absolute percentage errors the driver collects for MdAPE (exact up to this many)
 BASELINES_SKIPPED = "skipped on the cluster path (they fit in one process on the whole frame)"
-CENTERS_SKIPPED = "none on the cluster path: every call is answered by the shared center (docs/training.md)"
+NO_CENTERS = "none: every call is answered by the shared center (--no-centers, or no partial copies)"
 
 
 @dataclass
@@ -142,8 +142,23 @@ def evaluate_on_cluster(
     return metrics, sample, preds
 
 
-def cluster_tags(client: Client, data: ClusterData, sample_rows_eval: int) -> dict[str, str]:
-    """Tags that say the run was trained on a cluster, its size, and what was left out."""
+def centers_tag(bundle: SalaryModel) -> str:
+    """What the per-profile centers of a cluster-fitted bundle are: each kind of call's choice."""
+    choices = getattr(bundle.model, "center_choices_", {})
+    if not choices:
+        return NO_CENTERS
+    fitted = [f"{name} ({kind})" for name, kind in choices.items() if kind != "shared"]
+    shared = [name for name, kind in choices.items() if kind == "shared"]
+    return "; ".join(
+        [f"fitted on the cluster: {', '.join(fitted) or 'none'}"]
+        + ([f"the shared center did better for: {', '.join(shared)}"] if shared else [])
+    )
+
+
+def cluster_tags(
+    client: Client, data: ClusterData, sample_rows_eval: int, bundle: SalaryModel
+) -> dict[str, str]:
+    """Tags that say the run was trained on a cluster, its size, what was left out, and its centers."""
     return {
         "trained_on": "dask cluster",
         "cluster.workers": str(len(client.nthreads())),
@@ -151,7 +166,7 @@ def cluster_tags(client: Client, data: ClusterData, sample_rows_eval: int) -> di
         "cluster.partitions": str(data.frame.npartitions),
         "cluster.files": str(len(data.files)),
         "baselines": BASELINES_SKIPPED,
-        "per_profile_centers": CENTERS_SKIPPED,
+        "per_profile_centers": centers_tag(bundle),
         "evaluation_sample_rows": str(sample_rows_eval),
     }
 
@@ -201,7 +216,7 @@ def _train_on_cluster(config: TrainConfig, client: Client, data: str) -> TrainRe
         experiment_id=experiment_id, run_name=f"{config.model_kind}-{config.source}"
     ) as run:
         evaluation = tracking.log_inputs(config, sampled, data, report, datasets)
-        mlflow.set_tags(cluster_tags(client, loaded, len(eval_sample)))
+        mlflow.set_tags(cluster_tags(client, loaded, len(eval_sample), bundle))
         annotate(
             bundle,
             {**summary, "trained_on": "dask cluster"},

@@ -24,7 +24,7 @@ from models.centers import CenterRows
 from models.pyfunc import CODE_FILE, input_example, signature
 from models.quantile import QuantileModel
 from training import promote, tracking
-from training.augment import COMPLETE, as_called, blank_parts, center_profiles
+from training.augment import COMPLETE, as_called, blank_parts, center_parts, center_profiles
 from training.cleaning import CleaningReport, clean_source
 from training.config import TrainConfig
 from training.evaluate import REFERENCE_BASELINE, regression_metrics, relative_to_reference
@@ -42,9 +42,6 @@ TRAIN_DECISION = {
     False: "salary train, baseline: registered for comparison, never champion",
 }
 # Logged as their own runs beside every training run, on its evaluation set, so each comparison has them.
-# A client part (training/augment.py) as the part of a feature row that states it (models/profiles.py).
-CENTER_PARTS = {"title": "role", "location": "location", "experience": "experience", "skills": "skills",
-                "details": "details"}
 BASELINES_BESIDE = ("global_median", REFERENCE_BASELINE)
 
 
@@ -176,8 +173,7 @@ def _center_rows(
     out = []
     for profile in center_profiles(train):
         X = given if profile is COMPLETE else features.transform(as_called(train, profile, rng))
-        parts = frozenset() if profile is COMPLETE else frozenset(CENTER_PARTS[p] for p in profile.parts)
-        out.append(CenterRows(profile.name, parts, X))
+        out.append(CenterRows(profile.name, center_parts(profile), X))
     return out
 
 

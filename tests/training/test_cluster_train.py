@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import socket
 import threading
@@ -11,7 +12,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import dask
+import dask.dataframe as dd
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client
@@ -19,6 +23,8 @@ from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from models import registry
+from models.centers import SHARED
+from models.quantile import QuantileModel
 from training.cli import app as cli
 from training.cluster import (
     ClusterBusy,
@@ -29,12 +35,14 @@ from training.cluster import (
     wait_for_other_trainings,
 )
 from training.config import TrainConfig
-from training.dask_data import BadPartition, read_cluster_data
+from training.dask_centers import MIN_PART_ROWS, ClusterCenters, coalesce
+from training.dask_data import KEEP_OBJECTS, BadPartition, partition_lengths, read_cluster_data
+from training.dask_fit import fit_features, fold_rule
 from training.dask_train import train_on_cluster
 from training.sources.base import conform
 from training.sources.demo import write_demo, write_demo_parquet
 from training.splits import split_frame
-from training.train import backtest
+from training.train import _center_rows, backtest
 
 ROWS, PARTITION_ROWS = 3000, 1000  # three Parquet partitions
 ROUNDS = 120  # the one-process tests' small config; fewer rounds leave both paths too underfit to compare
@@ -89,8 +97,7 @@ def test_salary_train_on_a_running_scheduler_matches_one_process_and_registers_t
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
     (run,) = [r for r in runs if r.info.run_name == "lightgbm-demo"]  # besides the alias move's record
     metrics, tags = run.data.metrics, run.data.tags
-    # The cluster fits no per-profile centers (docs/training.md): the one process compared with it neither.
-    digest, single = _same_rows_in_one_process(parts, _config(centers=False))
+    digest, single = _same_rows_in_one_process(parts, _config())  # per-profile centers on both paths
 
     assert tags["eval_digest"] == digest  # the same evaluation rows
     assert metrics["n_eval"] == single["n_eval"]
@@ -104,11 +111,53 @@ def test_salary_train_on_a_running_scheduler_matches_one_process_and_registers_t
     assert tags["trained_on"] == "dask cluster"
     assert (tags["cluster.workers"], tags["cluster.partitions"]) == ("2", "3")
     assert "skipped" in tags["baselines"]
+    centers = tags["per_profile_centers"]  # each kind of call's choice, which may be the shared center
+    assert centers.startswith("fitted on the cluster: ")
+    listed = {item.split(" (")[0] for part in centers.split("; ") for item in part.split(": ")[1].split(", ")}
+    assert {"all", "title+location+experience", "title+location", "title"} <= listed
     assert set(single) <= set(metrics)  # the one-process run's metric names
     assert metrics["rows_fitted"] == ROWS  # the registered model is refitted on every row
     model = mlflow.pyfunc.load_model(registry.alias_uri())  # as serving loads the champion
     estimate = model.predict(pd.DataFrame([{"title": "Senior Data Scientist", "location": "Seattle, WA"}]))
     assert estimate.iloc[0]["p10"] < estimate.iloc[0]["p50"] < estimate.iloc[0]["p90"]
+
+
+def test_the_cluster_plans_the_centers_and_routes_one_process_plans_on_the_same_rows(
+    cluster: Client, parts: Path
+) -> None:
+    """Routes come from route-key counts, which do not depend on how rows are partitioned; the kinds
+    each center then keeps are chosen by boosters that differ a little between the paths (partial
+    copies and worker shares), so a center that barely beats the shared one may win on one path only."""
+    config = _config()
+    with dask.config.set(KEEP_OBJECTS):
+        frame = read_cluster_data(cluster, str(parts / "*.parquet"), "demo", 0.05).frame
+    features, _, counts = fit_features(cluster, frame, config)
+    names = list(features.get_feature_names_out())
+    fold = fold_rule(counts, features.default_work_year_, config.seed)
+    layout = (names, features.categorical_features, features.monotone_increasing)
+    on_cluster = QuantileModel(num_boost_round=ROUNDS).start(*layout)
+    centers = ClusterCenters(cluster, frame, features, fold, config.seed)
+    centers.plan(on_cluster)
+
+    rows = frame.compute().reset_index(drop=True)  # the same rows, in one process
+    in_process = QuantileModel(num_boost_round=ROUNDS).start(*layout)
+    called = _center_rows(rows, features, features.transform(rows), config)
+    kinds = in_process._route(called, np.arange(len(rows)))
+    assert on_cluster.center_names_ == in_process.center_names_ == [c.name for c in centers.centers]
+    assert on_cluster.center_names_[:3] == ["all", "title+location+experience", "title+location"]
+    np.testing.assert_array_equal(on_cluster.center_routes_, in_process.center_routes_)
+    assert centers.kinds == kinds
+    assert (on_cluster.center_routes_ != SHARED).sum() > 0
+
+
+def test_centers_fit_on_partitions_of_min_part_rows_so_no_worker_bags_one_row(cluster: Client) -> None:
+    sizes = (1, 0, 6, MIN_PART_ROWS, 3, MIN_PART_ROWS + 1, 2)  # a year-sorted file split leaves such parts
+    frame = pd.DataFrame({"x": np.arange(sum(sizes), dtype=float)})
+    bounds = np.cumsum([0, *sizes])
+    parts = [dask.delayed(frame.iloc[a:b]) for a, b in itertools.pairwise(bounds)]
+    joined = coalesce(cluster, dd.from_delayed(parts, meta=frame.iloc[:0]), frame.iloc[:0])
+    assert partition_lengths(joined) == [1 + 6 + MIN_PART_ROWS, 3 + MIN_PART_ROWS + 1 + 2]
+    assert joined["x"].compute().tolist() == frame["x"].tolist()  # every row, in order
 
 
 def test_a_bad_partition_is_reported_with_its_file_name(cluster: Client, parts: Path, tmp_path: Path) -> None:
