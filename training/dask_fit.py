@@ -236,15 +236,25 @@ class ClusterFit:
 
     def offsets(
         self, calibration: dd.DataFrame, fitted: QuantileModel, seed: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Calibration rows' offsets from the split model and their pattern keys, at most OFFSET_ROWS."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Calibration rows' offsets from the split model, their pattern keys and the split's residual
+        spreads, for at most OFFSET_ROWS of them (a seeded sample, the same each time it is drawn)."""
         share = min(1.0, OFFSET_ROWS / max(sum(partition_lengths(calibration)), 1))
         parts = [
             dask.delayed(_offsets)(part, self.names, fitted, share, seed, i)
             for i, part in enumerate(calibration.to_delayed())
         ]
         collected = self.client.compute(parts, sync=True)
-        return np.vstack([o for o, _ in collected]), np.concatenate([k for _, k in collected])
+        return tuple(np.concatenate([c[j] for c in collected]) for j in range(3))  # type: ignore[return-value]
+
+    def spreads(self, calibration: dd.DataFrame, fitted: QuantileModel, seed: int) -> np.ndarray:
+        """The refitted model's residual spreads on the rows `offsets` drew, in the same order."""
+        share = min(1.0, OFFSET_ROWS / max(sum(partition_lengths(calibration)), 1))
+        parts = [
+            dask.delayed(_spreads)(part, self.names, fitted, share, seed, i)
+            for i, part in enumerate(calibration.to_delayed())
+        ]
+        return np.concatenate(self.client.compute(parts, sync=True))
 
     def sides(self, matrix: dd.DataFrame) -> pd.DataFrame:
         """Rows, earliest and latest year on each side of the calibration split (index False, True)."""
@@ -268,6 +278,7 @@ class ClusterFit:
         total, held = int(rows.sum()), int(rows[1])
         refit = "all"
         model = self.model
+        measured: np.ndarray | None = None
         if MIN_CALIBRATION_ROWS <= held < total - 1:
             side = nonempty(matrix.loc[~matrix[CALIBRATION]])
             slope, reference, center = self.location(side)
@@ -276,7 +287,8 @@ class ClusterFit:
             if centers is not None:  # the chosen centers are the started model's now, so the split's too
                 centers.choose(model, split)
                 split = QuantileModel.assemble(model, (slope, reference), center, residuals)
-            offsets, keys = self.offsets(nonempty(matrix.loc[matrix[CALIBRATION]]), split, seed)
+            held_out = nonempty(matrix.loc[matrix[CALIBRATION]])
+            offsets, keys, measured = self.offsets(held_out, split, seed)
             # All calibration rows newer than the others: the newest data, so every booster is refitted.
             later = bool(sides["first"].to_numpy(dtype=float)[1] > sides["last"].to_numpy(dtype=float)[0])
             refit = "all" if later else "center"
@@ -285,6 +297,8 @@ class ClusterFit:
         if refit == "all":
             residuals = self.residuals(matrix, slope, reference, center)
         fitted = QuantileModel.assemble(model, (slope, reference), center, residuals)
+        if refit == "all" and measured is not None:
+            fitted.keep_width(measured, self.spreads(held_out, fitted, seed), keys)
         if centers is not None:
             centers.refit(fitted)
         return fitted
@@ -297,13 +311,26 @@ def _side_stats(part: pd.DataFrame, year: str | None) -> pd.DataFrame:
     return pd.DataFrame({"rows": grouped.size(), "first": grouped.min(), "last": grouped.max()})
 
 
+def _drawn(part: pd.DataFrame, share: float, seed: int, number: int) -> pd.DataFrame:
+    """A partition's calibration rows whose offsets are measured: all, or a seeded share."""
+    if share < 1.0:
+        return part.loc[partition_stream(seed, "calibration", number).random(len(part)) < share]
+    return part
+
+
 def _offsets(
     part: pd.DataFrame, names: list[str], fitted: QuantileModel, share: float, seed: int, number: int
-) -> tuple[np.ndarray, np.ndarray]:
-    if share < 1.0:
-        part = part.loc[partition_stream(seed, "calibration", number).random(len(part)) < share]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    part = _drawn(part, share, seed, number)
     X = part[names].to_numpy()
-    return part[Y].to_numpy()[:, None] - fitted.raw_quantiles(X), profile_keys(X, fitted.profile_columns_)
+    offsets = part[Y].to_numpy()[:, None] - fitted.raw_quantiles(X)
+    return offsets, profile_keys(X, fitted.profile_columns_), fitted.residual_spreads(X)
+
+
+def _spreads(
+    part: pd.DataFrame, names: list[str], fitted: QuantileModel, share: float, seed: int, number: int
+) -> np.ndarray:
+    return fitted.residual_spreads(_drawn(part, share, seed, number)[names].to_numpy())
 
 
 def spread(client: Client, frame: dd.DataFrame, meta: pd.DataFrame) -> dd.DataFrame:
