@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from features.experience import parse_years
+from features.interpret import interpret
 from features.location import parse_location
 from features.role import extract_role
 from features.schema import normalize_experience_level
@@ -27,6 +28,8 @@ class GoldScores:
     skills_precision: float
     skills_recall: float
     years_accuracy: float
+    posting_role_accuracy: float
+    posting_place_accuracy: float
     misses: tuple[str, ...]
 
 
@@ -81,6 +84,16 @@ def score_gold(folder: Path) -> GoldScores:
         years_ok += parse_years(post["text"]) == post["years"]
         if found != expected:
             misses.append(f"posting {post['text'][:40]!r}: +{found - expected} -{expected - found}")
+    fields = [json.loads(line) for line in (folder / "gold_posting_fields.jsonl").open(encoding="utf-8")]
+    posting_role_ok = posting_place_ok = 0
+    for post in fields:
+        read = interpret({"description": post["text"]})
+        role = (read.role, read.seniority or "")
+        place = (read.country or "", read.region or "")
+        posting_role_ok += role == (post["role"], post["seniority"])
+        posting_place_ok += place == (post["country"], post["region"])
+        if role != (post["role"], post["seniority"]) or place != (post["country"], post["region"]):
+            misses.append(f"posting fields {post['text'][:40]!r}: {'/'.join((*role, *place))}")
     return GoldScores(
         role_accuracy=role_ok / len(titles),
         seniority_accuracy=seniority_ok / len(titles),
@@ -90,5 +103,7 @@ def score_gold(folder: Path) -> GoldScores:
         skills_precision=tp / max(tp + fp, 1),
         skills_recall=tp / max(tp + fn, 1),
         years_accuracy=years_ok / len(postings),
+        posting_role_accuracy=posting_role_ok / len(fields),
+        posting_place_accuracy=posting_place_ok / len(fields),
         misses=tuple(misses),
     )

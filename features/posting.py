@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from itertools import chain
 
-from features.location import parse_location
+from features.location import parse_location, resolve_country
 from features.role import UNKNOWN_ROLE, extract_role, names_a_field
 from features.skills import find_skills
 
@@ -40,7 +40,7 @@ _STOP = (
 _WORD = rf"(?!(?:{_STOP})\b)[\w+#/&.'-]+"
 _PHRASED = re.compile(
     r"\b(?:hiring|seeking|looking for|searching for|recruiting|opportunity for|need|needs|seeks)"
-    r"(?: an? | (?:a |an )?(?:talented|experienced|motivated|passionate|skilled|strong) )"
+    r" an? (?:(?:talented|experienced|motivated|passionate|skilled|strong) )?"
     rf"(?P<value>{_WORD}(?: {_WORD}){{0,5}})"
     rf"|\bas an? (?P<as>{_WORD}(?: {_WORD}){{0,5}}),? you(?:'ll| will)\b"
     rf"|\bjoin (?:us|our team|the team) as an? (?P<join>{_WORD}(?: {_WORD}){{0,5}})",
@@ -77,7 +77,8 @@ _HEADINGS = frozenset(
 )
 # A first line starting so is a sentence ("As a Product Manager, you will ..."), not a title.
 _NOT_OPENING = frozenset(
-    ("as", "we", "our", "about", "join", "are", "you", "the", "a", "an", "who", "why", "at", "in")
+    ("as", "we", "our", "about", "join", "are", "you", "the", "a", "an", "who", "why", "at", "in", "hiring")
+    + ("seeking", "looking", "now", "wanted")
 )
 _SMALL_WORDS = frozenset(("of", "and", "&", "for", "in", "the", "a", "an", "to", "de", "-", "/", "or", "at"))
 
@@ -142,8 +143,8 @@ def _place(value: str, state: str | None = None, phrase: bool = False) -> str | 
     """The place as written when it reads as one; with `state`, only as a city in that US state.
 
     Prose names many things that look like places ("in AI", "in Excel, MS Access", "in London,
-    Kubernetes and Go"): a place names no skill, and one read from a phrase must name a state or
-    metro, or a country in words ("in Australia", "in the US").
+    Kubernetes and Go"): a place names no skill, names a state or metro or else is a country's name
+    alone, and in a phrase a country in words ("in Australia", "in the US").
     """
     value = _clean(value)
     if find_skills(value):
@@ -153,8 +154,10 @@ def _place(value: str, state: str | None = None, phrase: bool = False) -> str | 
     loc = parse_location(value)
     if loc.country is None or (state is not None and (loc.country, loc.region) != ("US", state)):
         return None
-    if phrase and not (loc.region or loc.metro) and (loc.city or re.search(r"\b[A-Z]{2,3}\b", value)):
-        return None
+    if not (loc.region or loc.metro) and (
+        resolve_country(value) != loc.country or (phrase and re.search(r"\b[A-Z]{2,3}\b", value))
+    ):
+        return None  # a place named by its country alone is nothing but the country
     return value
 
 
