@@ -44,9 +44,7 @@ def score_gold(folder: Path) -> GoldScores:
     titles = _rows(folder, "gold_titles.csv")
     role_ok = seniority_ok = 0
     for row in titles:
-        level = (
-            normalize_experience_level(row["experience_level"]) if row["experience_level"] else None
-        )
+        level = normalize_experience_level(row["experience_level"]) if row["experience_level"] else None
         role = extract_role(row["title"]).family
         seniority = extract_seniority(row["title"], level) or ""
         role_ok += role == row["role"]
@@ -71,9 +69,7 @@ def score_gold(folder: Path) -> GoldScores:
             given = row["location"] or "/".join(filter(None, (row["country"], row["region"], row["city"])))
             misses.append(f"location {given!r}: {'/'.join(read)}")
     tp = fp = fn = years_ok = 0
-    postings = [
-        json.loads(line) for line in (folder / "gold_postings.jsonl").open(encoding="utf-8")
-    ]
+    postings = [json.loads(line) for line in (folder / "gold_postings.jsonl").open(encoding="utf-8")]
     for post in postings:
         found, expected = set(find_skills(post["text"])), set(post["skills"])
         tp, fp, fn = (
@@ -87,13 +83,13 @@ def score_gold(folder: Path) -> GoldScores:
     fields = [json.loads(line) for line in (folder / "gold_posting_fields.jsonl").open(encoding="utf-8")]
     posting_role_ok = posting_place_ok = 0
     for post in fields:
-        read = interpret({"description": post["text"]})
-        role = (read.role, read.seniority or "")
-        place = (read.country or "", read.region or "")
-        posting_role_ok += role == (post["role"], post["seniority"])
-        posting_place_ok += place == (post["country"], post["region"])
-        if role != (post["role"], post["seniority"]) or place != (post["country"], post["region"]):
-            misses.append(f"posting fields {post['text'][:40]!r}: {'/'.join((*role, *place))}")
+        understood = interpret({"description": post["text"]})
+        said_role = (understood.role, understood.seniority or "")
+        said_place = (understood.country or "", understood.region or "")
+        posting_role_ok += said_role == (post["role"], post["seniority"])
+        posting_place_ok += said_place == (post["country"], post["region"])
+        if said_role != (post["role"], post["seniority"]) or said_place != (post["country"], post["region"]):
+            misses.append(f"posting fields {post['text'][:40]!r}: {'/'.join((*said_role, *said_place))}")
     return GoldScores(
         role_accuracy=role_ok / len(titles),
         seniority_accuracy=seniority_ok / len(titles),

@@ -77,8 +77,7 @@ _HEADINGS = frozenset(
 )
 # A first line starting so is a sentence ("As a Product Manager, you will ..."), not a title.
 _NOT_OPENING = frozenset(
-    ("as", "we", "our", "about", "join", "are", "you", "the", "a", "an", "who", "why", "at", "in", "hiring")
-    + ("seeking", "looking", "now", "wanted")
+    "as we our about join are you the a an who why at in hiring seeking looking now wanted".split()  # noqa: SIM905
 )
 _SMALL_WORDS = frozenset(("of", "and", "&", "for", "in", "the", "a", "an", "to", "de", "-", "/", "or", "at"))
 
