@@ -117,7 +117,9 @@ def _opening_title(head: str) -> str | None:
     # "Acme Data Analytics, a leader in ..." opens with a company, not a title
     if sentence[len(parts[0]) :].lstrip().startswith(",") and len(sentence.split()) > MAX_OPENING_WORDS:
         return None
-    if (_title_cased(first) or first == line) and _known_role(first) and names_a_field(first):
+    # a title written in lower case counts only as its own line heading more text, as in a posting
+    heading = first == line and len(head.strip().split("\n")) > 1
+    if (_title_cased(first) or heading) and _known_role(first) and names_a_field(first):
         return first
     return None
 
