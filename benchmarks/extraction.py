@@ -144,6 +144,29 @@ def postings() -> dict[str, Any] | None:
     }
 
 
+def title_context() -> dict[str, Any] | None:
+    """The same readers on Ask A Manager's one-line title context, which the adapter passes as text."""
+    path = DATA / "askamanager" / "aam2021.csv"
+    if not path.exists():
+        print(f"skip title context: {path} not found")
+        return None
+    columns = ["Job title", "If your job title needs additional context, please clarify here:"]
+    frame = pd.read_csv(path, usecols=columns, dtype=str)[columns].dropna()
+    titles = roles = places = 0
+    for title, text in frame.itertuples(index=False):
+        read_title = posting_title(text)
+        titles += read_title is not None
+        roles += read_title is not None and extract_role(read_title).family == extract_role(title).family
+        places += posting_location(text) is not None
+    rows = len(frame)
+    return {
+        "rows": rows,
+        "title_read": _share(titles, rows),
+        "role_family_agrees": _share(roles, titles),
+        "place_read": _share(places, rows),
+    }
+
+
 BOILERPLATE = (
     "About us: we are a growing company that builds tools for small businesses across the region. "
     "Our teams are distributed and collaborate closely with customers every week.",
@@ -320,7 +343,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.postings_only:
-        print(json.dumps({"date": time.strftime("%Y-%m-%d"), "postings": postings()}, indent=2))
+        report = {"date": time.strftime("%Y-%m-%d"), "postings": postings(), "title_context": title_context()}
+        print(json.dumps(report, indent=2))
         return
     report: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d"),
@@ -328,6 +352,7 @@ def main() -> None:
         "gold": gold(),
         "h1b": h1b(),
         "postings": postings(),
+        "title_context": title_context(),
         "speed": speed(),
     }
     if not args.skip_model:
