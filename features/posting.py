@@ -19,7 +19,6 @@ HEAD_CHARS = 3000  # titles and places are stated near the top; phrases are look
 MAX_TITLE_WORDS = 8
 MAX_OPENING_WORDS = 12  # a first sentence this short may be "Title, City, ST."
 MIN_ROLE_SCORE = 1.0  # exact phrases only: typo repair and fuzzy matching on prose find noise
-_LINE_END = r"[ \t]*(?:\n|$)"
 _LABEL_VALUE = r"[ \t]*(?::|-|–|—)?[ \t]*(?:\n[ \t]*){0,3}(?P<value>[^\n]{2,100})"
 # Short labels need a colon ("Position: X", not "Position Type"); "Job Title" may put X on the next line.
 _TITLE_LABEL = re.compile(
@@ -46,12 +45,13 @@ _PHRASED = re.compile(
     rf"|\bjoin (?:us|our team|the team) as an? (?P<join>{_WORD}(?: {_WORD}){{0,5}})",
     re.IGNORECASE,
 )
-# A city followed by a US state code or a country, or a place after "in", "based in", "located in".
+# Capitalised words after "in", "based in", "located in" ("in Seattle, WA", "in the US").
 _PLACE_PHRASE = re.compile(
     r"\b(?:based in|located in|position in|role in|office in|offices in|in)"
     r"(?P<the> the)?(?: our| beautiful| downtown)? "
     r"(?P<value>[A-Z][\w'-]+(?: [A-Z][\w'-]+){0,3}(?:, ?[A-Z][\w'-]+(?: [A-Z][\w'-]+){0,2})?)"
 )
+# "City, ST" anywhere ("work from our Hartford, CT hub"), kept only when ST reads as that US state.
 _CITY_STATE = re.compile(r"\b(?P<value>[A-Z][a-z'-]+(?: [A-Z][a-z'-]+){0,2}, (?P<state>[A-Z]{2}))\b(?!-)")
 _SEGMENTS = re.compile(r"\s+[-–—|]+\s+|\s*[|(\[]\s*|\s*,\s*|:\s+")
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
@@ -77,7 +77,27 @@ _HEADINGS = frozenset(
 )
 # A first line starting so is a sentence ("As a Product Manager, you will ..."), not a title.
 _NOT_OPENING = frozenset(
-    "as we our about join are you the a an who why at in hiring seeking looking now wanted".split()  # noqa: SIM905
+    (
+        "as",
+        "we",
+        "our",
+        "about",
+        "join",
+        "are",
+        "you",
+        "the",
+        "a",
+        "an",
+        "who",
+        "why",
+        "at",
+        "in",
+        "hiring",
+        "seeking",
+        "looking",
+        "now",
+        "wanted",
+    )
 )
 _SMALL_WORDS = frozenset(("of", "and", "&", "for", "in", "the", "a", "an", "to", "de", "-", "/", "or", "at"))
 
