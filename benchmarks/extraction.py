@@ -1,6 +1,6 @@
-"""Feature-pipeline benchmark: gold-set quality, H-1B SOC agreement, speed, and model quality.
+"""Feature-pipeline benchmark: gold-set quality, H-1B SOC agreement, posting text, speed, model quality.
 
-Run from the repository root:  .venv/bin/python benchmarks/extraction.py [--skip-model]
+Run from the repository root:  .venv/bin/python benchmarks/extraction.py [--skip-model] [--postings-only]
 Parts that need ../shared/data say so and are skipped when it is absent.
 """
 
@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from features.goldset import score_gold  # noqa: E402
+from features.location import parse_location  # noqa: E402
 from features.pipeline import JobFeatures  # noqa: E402
+from features.posting import posting_location, posting_title  # noqa: E402
 from features.role import extract_role  # noqa: E402
 
 DATA = ROOT / ".." / "shared" / "data"
@@ -93,6 +95,75 @@ def h1b() -> dict[str, Any] | None:
         "full_code_all": round(float((ours == gov).mean()), 4),
         "major_group_known": round(float((ours[known].str[:2] == gov[known].str[:2]).mean()), 4),
         "full_code_known": round(float((ours[known] == gov[known]).mean()), 4),
+    }
+
+
+def _share(part: int, whole: int) -> dict[str, Any]:
+    return {"n": part, "of": whole, "share": round(part / whole, 4) if whole else None}
+
+
+def postings() -> dict[str, Any] | None:
+    """Title and place read from Glassdoor's posting text alone, against its Job Title and Location."""
+    path = DATA / "glassdoor" / "glassdoor_jobs.csv"
+    if not path.exists():
+        print(f"skip postings: {path} not found")
+        return None
+    columns = ["Job Title", "Location", "Job Description"]
+    frame = pd.read_csv(path, usecols=columns, dtype=str)[columns].fillna("")
+    titles = roles = known = 0
+    places = country = regions = region = metros = metro = 0
+    cpu = time.process_time()
+    for title, location, text in frame.itertuples(index=False):
+        truth_role, truth_place = extract_role(title).family, parse_location(location)
+        read_title, read_place = posting_title(text), posting_location(text)
+        if read_title:
+            titles += 1
+            known += truth_role != "unknown"
+            roles += extract_role(read_title).family == truth_role
+        if read_place:
+            place = parse_location(read_place)
+            places += 1
+            country += place.country == truth_place.country
+            if place.region and truth_place.region:
+                regions += 1
+                region += place.region == truth_place.region
+            if place.metro and truth_place.metro:
+                metros += 1
+                metro += place.metro == truth_place.metro
+    rows = len(frame)
+    return {
+        "rows": rows,
+        "title_read": _share(titles, rows),
+        "role_family_agrees": _share(roles, titles),
+        "title_read_truth_known": known,
+        "place_read": _share(places, rows),
+        "country_agrees": _share(country, places),
+        "region_agrees_where_both_name_one": _share(region, regions),
+        "metro_agrees_where_both_name_one": _share(metro, metros),
+        "ms_per_posting_cpu": round(1000 * (time.process_time() - cpu) / rows, 2),
+    }
+
+
+def title_context() -> dict[str, Any] | None:
+    """The same readers on Ask A Manager's one-line title context, which the adapter passes as text."""
+    path = DATA / "askamanager" / "aam2021.csv"
+    if not path.exists():
+        print(f"skip title context: {path} not found")
+        return None
+    columns = ["Job title", "If your job title needs additional context, please clarify here:"]
+    frame = pd.read_csv(path, usecols=columns, dtype=str)[columns].dropna()
+    titles = roles = places = 0
+    for title, text in frame.itertuples(index=False):
+        read_title = posting_title(text)
+        titles += read_title is not None
+        roles += read_title is not None and extract_role(read_title).family == extract_role(title).family
+        places += posting_location(text) is not None
+    rows = len(frame)
+    return {
+        "rows": rows,
+        "title_read": _share(titles, rows),
+        "role_family_agrees": _share(roles, titles),
+        "place_read": _share(places, rows),
     }
 
 
@@ -265,12 +336,23 @@ def main() -> None:
     """Run every part and print one JSON report."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-model", action="store_true", help="skip the LightGBM comparison")
+    parser.add_argument(
+        "--postings-only",
+        action="store_true",
+        help="only the title and place read from Glassdoor's posting text",
+    )
     args = parser.parse_args()
+    if args.postings_only:
+        report = {"date": time.strftime("%Y-%m-%d"), "postings": postings(), "title_context": title_context()}
+        print(json.dumps(report, indent=2))
+        return
     report: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()} {platform.python_version()}",
         "gold": gold(),
         "h1b": h1b(),
+        "postings": postings(),
+        "title_context": title_context(),
         "speed": speed(),
     }
     if not args.skip_model:

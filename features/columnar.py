@@ -5,7 +5,8 @@ skills, the years, the place with the remote ratio, the company size with its he
 Each part depends on its own fields only, so a frame is read by calling `interpret` once per distinct
 value of each part and assembling the rows from the parts. Where values repeat (a few thousand titles,
 a few hundred places) this is a fraction of reading every distinct record. A description feeds the
-level, the skills and the years at once, so frames with descriptions read those fields as one part.
+level, the skills and the years at once, and stands in for a missing title and place, so frames with
+descriptions read those fields as one part.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ TITLE = Part(
     ("role", "role_soc", "seniority", "experience_level", "title_tokens", "role_score", "role_group",
      "seniority_source"),
 )
-OTHER_PARTS = (
-    Part(("location", "country", "region", "city", "remote_ratio"),
-         ("country", "region", "city", "metro", "remote", "remote_ratio")),
+PLACE = Part(("location", "country", "region", "city", "remote_ratio"),
+             ("country", "region", "city", "metro", "remote", "remote_ratio"))
+DETAILS = (
     Part(("company_size", "company_employees"), ("company_size", "company_employees")),
     Part(("employment_type",), ("employment_type",)),
     Part(("work_year",), ("work_year",)),
@@ -45,12 +46,13 @@ OTHER_PARTS = (
     Part(("education",), ("education",)),
 )
 # Warnings are joined in part order, which is the order `interpret` writes them in.
-PARTS = (TITLE, Part(("skills",), ("skills",)), Part(("years_experience",), ("years_experience",)),
-         *OTHER_PARTS)
+PARTS = (TITLE, Part(("skills",), ("skills",)), Part(("years_experience",), ("years_experience",)), PLACE,
+         *DETAILS)
+# A description also stands in for a missing title and place (features/posting.py), so it is read with them.
 WITH_DESCRIPTION = (
-    Part(("title", "experience_level", "description", "skills", "years_experience"),
-         (*TITLE.outputs, "skills", "years_experience")),
-    *OTHER_PARTS,
+    Part((*TITLE.inputs, "description", "skills", "years_experience", *PLACE.inputs),
+         (*TITLE.outputs, "skills", "years_experience", *PLACE.outputs)),
+    *DETAILS,
 )
 
 

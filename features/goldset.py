@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from features.experience import parse_years
+from features.interpret import interpret
 from features.location import parse_location
 from features.role import extract_role
 from features.schema import normalize_experience_level
@@ -27,6 +28,8 @@ class GoldScores:
     skills_precision: float
     skills_recall: float
     years_accuracy: float
+    posting_role_accuracy: float
+    posting_place_accuracy: float
     misses: tuple[str, ...]
 
 
@@ -41,9 +44,7 @@ def score_gold(folder: Path) -> GoldScores:
     titles = _rows(folder, "gold_titles.csv")
     role_ok = seniority_ok = 0
     for row in titles:
-        level = (
-            normalize_experience_level(row["experience_level"]) if row["experience_level"] else None
-        )
+        level = normalize_experience_level(row["experience_level"]) if row["experience_level"] else None
         role = extract_role(row["title"]).family
         seniority = extract_seniority(row["title"], level) or ""
         role_ok += role == row["role"]
@@ -68,9 +69,7 @@ def score_gold(folder: Path) -> GoldScores:
             given = row["location"] or "/".join(filter(None, (row["country"], row["region"], row["city"])))
             misses.append(f"location {given!r}: {'/'.join(read)}")
     tp = fp = fn = years_ok = 0
-    postings = [
-        json.loads(line) for line in (folder / "gold_postings.jsonl").open(encoding="utf-8")
-    ]
+    postings = [json.loads(line) for line in (folder / "gold_postings.jsonl").open(encoding="utf-8")]
     for post in postings:
         found, expected = set(find_skills(post["text"])), set(post["skills"])
         tp, fp, fn = (
@@ -81,6 +80,16 @@ def score_gold(folder: Path) -> GoldScores:
         years_ok += parse_years(post["text"]) == post["years"]
         if found != expected:
             misses.append(f"posting {post['text'][:40]!r}: +{found - expected} -{expected - found}")
+    fields = [json.loads(line) for line in (folder / "gold_posting_fields.jsonl").open(encoding="utf-8")]
+    posting_role_ok = posting_place_ok = 0
+    for post in fields:
+        understood = interpret({"description": post["text"]})
+        said_role = (understood.role, understood.seniority or "")
+        said_place = (understood.country or "", understood.region or "")
+        posting_role_ok += said_role == (post["role"], post["seniority"])
+        posting_place_ok += said_place == (post["country"], post["region"])
+        if said_role != (post["role"], post["seniority"]) or said_place != (post["country"], post["region"]):
+            misses.append(f"posting fields {post['text'][:40]!r}: {'/'.join((*said_role, *said_place))}")
     return GoldScores(
         role_accuracy=role_ok / len(titles),
         seniority_accuracy=seniority_ok / len(titles),
@@ -90,5 +99,7 @@ def score_gold(folder: Path) -> GoldScores:
         skills_precision=tp / max(tp + fp, 1),
         skills_recall=tp / max(tp + fn, 1),
         years_accuracy=years_ok / len(postings),
+        posting_role_accuracy=posting_role_ok / len(fields),
+        posting_place_accuracy=posting_place_ok / len(fields),
         misses=tuple(misses),
     )

@@ -11,6 +11,7 @@ import numpy as np
 
 from features.experience import parse_experience_level, parse_years
 from features.location import parse_location
+from features.posting import posting_location, posting_title
 from features.role import UNKNOWN_ROLE, RoleMatch, extract_role, role_info
 from features.schema import (
     COMPANY_SIZES,
@@ -141,9 +142,12 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
     )
     if level is None and description:
         level = parse_experience_level(description)
-    reading = _read_title(title[:300] if title else None, level)
+    read_title = posting_title(description) if not title and description else None
+    reading = _read_title((title or read_title or "")[:300] or None, level)
     if reading.role.family == UNKNOWN_ROLE and title:
         warnings.append(f"role not recognised from title {title!r}; estimate uses its words only")
+    elif read_title:
+        warnings.append(f"title read from the posting text: {read_title!r}")
     elif not title:
         warnings.append("no title given; the estimate is broad")
     skills = _given_skills(row.get("skills"))
@@ -151,9 +155,15 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
         skills = canonical_skills([*skills, *find_skills(description)])
     location = _text(row.get("location"))
     country = _text(row.get("country"))
-    loc = parse_location(location, country, _text(row.get("region")), _text(row.get("city")))
+    region, city = _text(row.get("region")), _text(row.get("city"))
+    loc = parse_location(location, country, region, city)
     if loc.country is None and (country or (location and not loc.remote)):
         warnings.append("location could not be read; estimate is not location-specific")
+    elif description and not (location or country or region or city):
+        read_place = posting_location(description)
+        if read_place:
+            loc = parse_location(read_place)
+            warnings.append(f"location read from the posting text: {read_place!r}")
     years = _number(row.get("years_experience"))
     if years is None and description:
         years = parse_years(description)

@@ -147,6 +147,11 @@ def _best(words: str) -> str | None:
     return best.value
 
 
+def names_a_field(title: str | None) -> bool:
+    """Whether a title names an occupation by a specific phrase, not only by a head word or a rank."""
+    return any(hit.phrase not in GENERIC_PHRASES for hit in _roles().matcher.all_hits(_role_words(title)))
+
+
 @lru_cache(maxsize=16384)
 def _repair_word(word: str) -> str:
     roles = _roles()

@@ -79,7 +79,8 @@ class JobRecord(BaseModel):
     description: str | None = Field(
         None,
         max_length=MAX_DESCRIPTION_CHARS,
-        description="Free text of a job posting; skills, experience and location are read from it. "
+        description="Free text of a job posting; skills and experience are read from it, and the title "
+        "and location when they are not given. "
         "Text beyond the feature pipeline's limit is ignored with a warning.",
     )
     skills: list[ShortText] | None = Field(

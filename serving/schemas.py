@@ -107,7 +107,8 @@ class EstimateResponse(BaseModel):
     drivers: list[Driver] = Field(default_factory=list, description="What moved P50, largest effect first.")
     warnings: list[str] = Field(
         default_factory=list,
-        description="What could not be read (unknown role, location, truncated text) and thin evidence "
+        description="What could not be read (unknown role, location, truncated text), a title or place "
+        "read from the posting text when none was given, and thin evidence "
         "(a role family or country the training data never saw, a group under 20 records).",
     )
     confidence: str | None = Field(

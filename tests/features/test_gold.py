@@ -20,9 +20,11 @@ def test_gold_files_have_the_promised_size() -> None:
     titles = (FIXTURES / "gold_titles.csv").read_text(encoding="utf-8").splitlines()
     places = (FIXTURES / "gold_locations.csv").read_text(encoding="utf-8").splitlines()
     postings = (FIXTURES / "gold_postings.jsonl").read_text(encoding="utf-8").splitlines()
+    posting_fields = (FIXTURES / "gold_posting_fields.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(titles) - 1 >= 200
     assert len(places) - 1 >= 100
     assert len(postings) >= 50
+    assert len(posting_fields) >= 10
 
 
 def test_role_family_accuracy(scores: GoldScores) -> None:
@@ -49,3 +51,8 @@ def test_skills_precision_and_recall(scores: GoldScores) -> None:
 
 def test_years_read_from_postings(scores: GoldScores) -> None:
     assert scores.years_accuracy >= 0.90, scores.misses
+
+
+def test_title_and_place_read_from_posting_text_alone(scores: GoldScores) -> None:
+    assert scores.posting_role_accuracy >= 0.9, scores.misses
+    assert scores.posting_place_accuracy >= 0.9, scores.misses

@@ -50,7 +50,10 @@ def test_posting_text_alone_is_read(client: TestClient) -> None:
     text = "Senior Data Engineer, Austin, TX. You have 7+ years of experience with Python and Spark."
     response = client.post("/v1/estimates", json={"description": text})
     assert response.status_code == 200
-    assert "Python" in response.json()["interpreted"]["skills"]
+    answer = response.json()
+    assert "Python" in answer["interpreted"]["skills"]
+    assert (answer["interpreted"]["role"], answer["interpreted"]["city"]) == ("data_engineer", "Austin")
+    assert "title read from the posting text: 'Senior Data Engineer'" in answer["warnings"]
 
 
 @pytest.mark.parametrize(
