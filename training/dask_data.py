@@ -90,8 +90,32 @@ def _meta() -> pd.DataFrame:
 
 
 def _columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """The partition with exactly the meta's columns (an adapter may add optional targets)."""
-    return frame.reindex(columns=[*JOB_RECORD_FIELDS, TARGET]).astype(object)
+    """The partition with exactly the meta's columns (an adapter may add optional targets), compacted."""
+    return shared_values(frame.reindex(columns=[*JOB_RECORD_FIELDS, TARGET]).astype(object))
+
+
+def shared_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """The object columns with equal values (and skills' items) as one Python object each, in place.
+
+    Each cell of an object column is its own Python object (a title costs ~60 bytes, a float 24) though
+    a column holds few distinct values, and the workers keep these rows for the whole job. Equal values
+    of the same type are interchangeable (str, float and int are immutable); lists stay one per row.
+    """
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        seen: dict[tuple[type, Any], Any] = {}
+        values = [_shared(value, seen) for value in frame[column].tolist()]
+        frame[column] = pd.Series(values, index=frame.index, dtype=object)  # not inferred as float or str
+    return frame
+
+
+def _shared(value: Any, seen: dict[tuple[type, Any], Any]) -> Any:
+    if isinstance(value, list):
+        return [_shared(item, seen) for item in value]
+    if value is None or value != value or not isinstance(value, str | int | float):  # None, NaN, others
+        return value
+    return seen.setdefault((type(value), value), value)
 
 
 def read_cluster_data(client: Client, pattern: str, source: str, max_rejected: float) -> ClusterData:

@@ -43,6 +43,11 @@ from training.splits import HoldoutRule, YearCounts, calibration_rule, partition
 log = logging.getLogger(__name__)
 Y, CALIBRATION, COMPLETE = "__y", "__calibration", "__complete"
 OFFSET_ROWS = 200_000  # calibration rows whose offsets the driver collects, at most (a seeded sample beyond)
+# The feature columns the workers hold. Every feature is a rank, a code, a 0/1 flag, a year or a
+# number to a tenth, which float32 keeps distinct and in order, so LightGBM bins the rows as from
+# float64 at half the memory (benchmarks/RESULTS.md, "Scale"); the log target stays float64.
+FEATURE_DTYPE = np.float32
+CHUNK_ROWS = 50_000  # rows interpreted at a time: a partition's interpretations never all exist at once
 
 
 def count_partition(frame: pd.DataFrame, source: str) -> tuple[FeatureCounts, Population]:
@@ -74,7 +79,7 @@ def fold_rule(counts: FeatureCounts, default_year: int | None, seed: int) -> Hol
 
 def matrix_meta(names: list[str]) -> pd.DataFrame:
     """The columns of a feature-matrix partition: the features, the log target and two row flags."""
-    columns = {n: pd.Series(dtype=float) for n in names}
+    columns = {n: pd.Series(dtype=FEATURE_DTYPE) for n in names}
     return pd.DataFrame(
         {
             **columns,
@@ -93,16 +98,27 @@ def matrix_partition(
     fold: HoldoutRule,
     partition_info: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """One partition's rows and their partial copies as features, log target, calibration and row flags."""
+    """One partition's rows and their partial copies as features, log target, calibration and row flags.
+
+    The rows are interpreted and transformed CHUNK_ROWS at a time into one FEATURE_DTYPE array.
+    """
     number = partition_info["number"] if partition_info else 0
-    rows = interpret_all(frame)
-    default = features.default_work_year_
-    years = np.array([r.work_year or default or np.nan for r in rows], dtype=float)
-    calibration = fold.mask(years, number)
     augmented, origin = blank_parts(frame, copies, partition_stream(seed, "copies", number))
-    rows += interpret_all(augmented.iloc[len(frame) :])
     names = list(features.get_feature_names_out())
-    out = pd.DataFrame(features.transform_interpretations(rows), columns=names)
+    default = features.default_work_year_
+    values = np.empty((len(augmented), len(names)), dtype=FEATURE_DTYPE)
+    years = np.empty(len(frame), dtype=float)
+    for start in range(0, len(augmented), CHUNK_ROWS):
+        rows = interpret_all(augmented.iloc[start : start + CHUNK_ROWS])
+        stop = start + len(rows)
+        values[start:stop] = features.transform_interpretations(rows)
+        if start < len(frame):  # the complete rows come first; their years decide the calibration fold
+            years[start : min(stop, len(frame))] = [
+                r.work_year or default or np.nan for r in rows[: len(frame) - start]
+            ]
+    del augmented
+    calibration = fold.mask(years, number)
+    out = pd.DataFrame(values, columns=names, copy=False)
     out[Y] = np.log(frame[TARGET].to_numpy(dtype=float))[origin]
     out[CALIBRATION] = calibration[origin]
     out[COMPLETE] = np.arange(len(origin)) < len(frame)
