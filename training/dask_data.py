@@ -59,6 +59,14 @@ class BadPartition(ValueError):
     """A file of the data that cannot be read or mapped; the message starts with its path."""
 
 
+UNUSABLE = (OSError, ValueError, KeyError, TypeError, pa.ArrowException)  # what an unreadable file raises
+
+
+def unusable(path: str, source: str, exc: Exception) -> BadPartition:
+    """The error for a file that cannot be read or mapped, naming it."""
+    return BadPartition(f"{path}: cannot be used as {source} data: {exc}")
+
+
 @dataclass
 class ClusterData:
     """Cleaned rows held by the cluster's workers, one or more partitions per file, and the summed report."""
@@ -96,6 +104,9 @@ def pieces(path: str, source: str, blocksize: int = BLOCKSIZE) -> list[Piece]:
     """A file's partitions: row groups or byte ranges of about `blocksize` bytes, or the whole file."""
     if not splits_files(source):
         return [Piece(path)]
+    total = file_size(path)
+    if total <= blocksize:
+        return [Piece(path)]
     if suffix(path) in PARQUET:
         with opened(path) as data:
             meta = pq.ParquetFile(data).metadata
@@ -108,9 +119,6 @@ def pieces(path: str, source: str, blocksize: int = BLOCKSIZE) -> list[Piece]:
             runs[-1].append(group)
             size += meta.row_group(group).total_byte_size
         return [Piece(path)] if len(runs) == 1 else [Piece(path, row_groups=tuple(run)) for run in runs]
-    total = file_size(path)
-    if total <= blocksize:
-        return [Piece(path)]
     return [Piece(path, block=(start, min(blocksize, total - start))) for start in range(0, total, blocksize)]
 
 
@@ -158,8 +166,8 @@ def clean_piece(piece: Piece, source: str) -> tuple[pd.DataFrame, CleaningReport
     """One partition: its rows read, mapped and cleaned, with its report; errors name the file."""
     try:
         cleaned, report = clean_source(read_piece(piece, source))
-    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
-        raise BadPartition(f"{piece.path}: cannot be used as {source} data: {exc}") from exc
+    except UNUSABLE as exc:
+        raise unusable(piece.path, source, exc) from exc
     for examples in _examples(report):
         for example in examples:
             example["file"] = file_name(piece.path)
@@ -225,9 +233,14 @@ def read_cluster_data(
     """
     try:
         files = input_files(pattern)
-        split = [piece for path in files for piece in pieces(path, source, blocksize)]
-    except (OSError, ValueError, pa.ArrowException) as exc:
+    except ValueError as exc:
         raise BadPartition(str(exc)) from exc
+    split: list[Piece] = []
+    for path in files:
+        try:
+            split += pieces(path, source, blocksize)
+        except UNUSABLE as exc:
+            raise unusable(path, source, exc) from exc
     parts = [dask.delayed(clean_piece, pure=True)(piece, source) for piece in split]
     frames = [dask.delayed(_columns)(part[0]) for part in parts]
     reports = [part[1] for part in parts]
