@@ -400,7 +400,8 @@ def write_section(body: str, section: str = SECTION) -> None:
         text = text.rstrip("\n") + "\n\n" + body
     else:
         end = text.find("\n## ", start + len(section))
-        text = text[:start] + body + (text[end + 1:] if end != -1 else "")
+        # The next section starts on a line of its own, after a blank line, whatever the body ends with.
+        text = text[:start] + (body.rstrip("\n") + "\n\n" + text[end + 1:] if end != -1 else body)
     RESULTS.write_text(text.rstrip("\n") + "\n")
 
 

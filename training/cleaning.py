@@ -13,8 +13,8 @@ from features.location import parse_location
 from features.population import HIGH_INCOME
 from training.sources import SOURCES, SourceFrame
 from training.sources.base import TARGET
+from training.sources.reading import EXAMPLES_PER_REASON, UNREADABLE, value_examples
 from training.sources.reading import REASONS as ADAPTER_REASONS
-from training.sources.reading import UNREADABLE, value_examples
 
 US_FLOOR_USD = 15_000.0  # US federal minimum wage, $7.25 x 2080 h = $15,080, rounded down
 HIGH_INCOME_FLOOR_USD = 10_000.0
@@ -72,7 +72,8 @@ class CleaningReport:
 
     @classmethod
     def merge(cls, parts: Iterable[CleaningReport], source: str) -> CleaningReport:
-        """One report of several files' (a cluster's partitions): counts add up, examples are the first's."""
+        """One report of several parts' (a cluster's partitions, in file order): counts add up, and each
+        reason shows the first parts' examples, as many as one part shows."""
         out = cls(source=source)
         for part in parts:
             out.rows_in += part.rows_in
@@ -84,7 +85,8 @@ class CleaningReport:
             pairs = ((out.examples, part.examples), (out.rejected_examples, part.rejected_examples))
             for examples, more in pairs:
                 for reason, shown in more.items():
-                    examples.setdefault(reason, list(shown))
+                    kept = examples.setdefault(reason, [])
+                    kept.extend(shown[: max(EXAMPLES_PER_REASON - len(kept), 0)])
         return out
 
     def drop(self, rule: str, frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> pd.DataFrame:

@@ -20,13 +20,22 @@ import numpy as np
 import pandas as pd
 from distributed import Client
 
-from features.pipeline import JobFeatures, interpret_all
+from features.pipeline import JobFeatures
 from models.centers import route_counts
 from models.profiles import route_keys
 from models.quantile import CenterTrainer, Located, QuantileModel
 from training.augment import Profile, as_called, center_parts, center_profiles_of, stated_parts
 from training.dask_data import partition_lengths
-from training.dask_fit import CALIBRATION, Y, _residual, _target, fit_booster, fold_mask, spread
+from training.dask_fit import (
+    CALIBRATION,
+    FEATURE_DTYPE,
+    Y,
+    _residual,
+    _target,
+    feature_rows,
+    fit_booster,
+    spread,
+)
 from training.sources.base import TARGET
 from training.splits import HoldoutRule, partition_stream
 
@@ -59,19 +68,19 @@ def center_partition(
     The flag is the one `matrix_partition` gives the same rows: a call never blanks the work year.
     """
     number = partition_info["number"] if partition_info else 0
-    rows = interpret_all(as_called(frame, profile, partition_stream(seed, "centers", number)))
-    out = pd.DataFrame(
-        features.transform_interpretations(rows), columns=list(features.get_feature_names_out())
+    values, years = feature_rows(
+        as_called(frame, profile, partition_stream(seed, "centers", number)), features
     )
+    out = pd.DataFrame(values, columns=list(features.get_feature_names_out()), copy=False)
     out[Y] = np.log(frame[TARGET].to_numpy(dtype=float))
-    out[CALIBRATION] = fold_mask(rows, features, fold, number)
+    out[CALIBRATION] = fold.mask(years, number)
     return out
 
 
 def _center_meta(names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            **{n: pd.Series(dtype=float) for n in names},
+            **{n: pd.Series(dtype=FEATURE_DTYPE) for n in names},
             Y: pd.Series(dtype=float),
             CALIBRATION: pd.Series(dtype=bool),
         }

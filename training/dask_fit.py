@@ -46,6 +46,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Y, CALIBRATION, COMPLETE = "__y", "__calibration", "__complete"
 OFFSET_ROWS = 200_000  # calibration rows whose offsets the driver collects, at most (a seeded sample beyond)
+# The feature columns the workers hold. Every feature is a rank, a code, a 0/1 flag, a year or a
+# number to a tenth, which float32 keeps distinct and in order, so LightGBM bins the rows as from
+# float64 at half the memory (benchmarks/RESULTS.md, "Scale"); the log target stays float64.
+FEATURE_DTYPE = np.float32
+CHUNK_ROWS = 50_000  # rows interpreted at a time: a partition's interpretations never all exist at once
 
 
 def count_partition(frame: pd.DataFrame, source: str) -> tuple[FeatureCounts, Population]:
@@ -77,7 +82,7 @@ def fold_rule(counts: FeatureCounts, default_year: int | None, seed: int) -> Hol
 
 def matrix_meta(names: list[str]) -> pd.DataFrame:
     """The columns of a feature-matrix partition: the features, the log target and two row flags."""
-    columns = {n: pd.Series(dtype=float) for n in names}
+    columns = {n: pd.Series(dtype=FEATURE_DTYPE) for n in names}
     return pd.DataFrame(
         {
             **columns,
@@ -88,12 +93,23 @@ def matrix_meta(names: list[str]) -> pd.DataFrame:
     )
 
 
-def fold_mask(
-    rows: list[Interpretation], features: JobFeatures, fold: HoldoutRule, number: int
-) -> np.ndarray:
-    """Which of a partition's rows fall in the calibration fold (a missing year counts as the default)."""
+def work_years(rows: list[Interpretation], features: JobFeatures) -> np.ndarray:
+    """Each row's work year, a missing one counted as the default, as the calibration fold reads it."""
     default = features.default_work_year_
-    return fold.mask(np.array([r.work_year or default or np.nan for r in rows], dtype=float), number)
+    return np.array([r.work_year or default or np.nan for r in rows], dtype=float)
+
+
+def feature_rows(frame: pd.DataFrame, features: JobFeatures) -> tuple[np.ndarray, np.ndarray]:
+    """The rows as FEATURE_DTYPE features and their work years, interpreted CHUNK_ROWS at a time, so a
+    partition's interpretations never all exist at once."""
+    values = np.empty((len(frame), len(features.get_feature_names_out())), dtype=FEATURE_DTYPE)
+    years = np.empty(len(frame), dtype=float)
+    for start in range(0, len(frame), CHUNK_ROWS):
+        rows = interpret_all(frame.iloc[start : start + CHUNK_ROWS])
+        stop = start + len(rows)
+        values[start:stop] = features.transform_interpretations(rows)
+        years[start:stop] = work_years(rows, features)
+    return values, years
 
 
 def matrix_partition(
@@ -106,12 +122,11 @@ def matrix_partition(
 ) -> pd.DataFrame:
     """One partition's rows and their partial copies as features, log target, calibration and row flags."""
     number = partition_info["number"] if partition_info else 0
-    rows = interpret_all(frame)
-    calibration = fold_mask(rows, features, fold, number)
     augmented, origin = blank_parts(frame, copies, partition_stream(seed, "copies", number))
-    rows += interpret_all(augmented.iloc[len(frame) :])
-    names = list(features.get_feature_names_out())
-    out = pd.DataFrame(features.transform_interpretations(rows), columns=names)
+    values, years = feature_rows(augmented, features)
+    del augmented
+    calibration = fold.mask(years[: len(frame)], number)  # the rows as given come first
+    out = pd.DataFrame(values, columns=list(features.get_feature_names_out()), copy=False)
     out[Y] = np.log(frame[TARGET].to_numpy(dtype=float))[origin]
     out[CALIBRATION] = calibration[origin]
     out[COMPLETE] = np.arange(len(origin)) < len(frame)

@@ -86,8 +86,9 @@ def split_on_cluster(client: Client, frame: dd.DataFrame, config: TrainConfig) -
             f"seeded random {config.test_size:.0%} of rows per partition, seed={config.seed} ({why})",
         )
     temporal = rule.newest is not None
-    train = client.persist(frame.map_partitions(_side, rule, False))
-    evaluation = client.persist(frame.map_partitions(_side, rule, True))
+    # Not persisted: each side is cut again from the persisted rows when used, so they are held once.
+    train = frame.map_partitions(_side, rule, False)
+    evaluation = frame.map_partitions(_side, rule, True)
     description = f"evaluate on {rule.description}" + (", train on earlier years" if temporal else "")
     return ClusterSplit(
         train,

@@ -95,10 +95,25 @@ def opened(path: str) -> Iterator[str | IO[bytes]]:
         yield handle
 
 
-def local_copy(url: str, folder: Path) -> Path:
-    """A URL's file copied under `folder`, keeping its folder names (an adapter may read a year there)."""
-    fs, inner = filesystem(url)
+def local_target(path: str, folder: Path) -> Path:
+    """A copy's place under `folder`, with the file's folder names (an adapter may read a year there)."""
+    inner = filesystem(path)[1] if is_url(path) else str(Path(path).resolve())
     target = folder / inner.lstrip("/")
     target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def local_copy(url: str, folder: Path) -> Path:
+    """A URL's file copied under `folder`, keeping its folder names."""
+    fs, inner = filesystem(url)
+    target = local_target(url, folder)
     fs.get(inner, str(target))
     return target
+
+
+def file_size(path: str) -> int:
+    """The file's size in bytes, local or at a URL."""
+    if not is_url(path):
+        return Path(path).stat().st_size
+    fs, inner = filesystem(path)
+    return int(fs.size(inner))

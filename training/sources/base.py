@@ -45,6 +45,9 @@ class Source(ABC):
     description: ClassVar[str] = ""
     # Identical rows can be different people (aijobs has no respondent id); cleaning keeps them.
     identical_rows_are_distinct: ClassVar[bool] = True
+    # The adapter compares rows with each other (e.g. drops a repeated case number), so a file it
+    # reads cannot be split into parts read apart (training/dask_data.py).
+    compares_rows: ClassVar[bool] = False
     # Part-time salaries are full-time equivalents (survey asked so, or a wage rate annualised).
     part_time_is_annualised: ClassVar[bool] = False
 

@@ -42,6 +42,7 @@ class H1BSource(Source):
     default_path = "h1b/h1b_sample.csv"
     description = "US H-1B LCA disclosures (public domain); prevailing wage is a legal floor."
     identical_rows_are_distinct = True  # case numbers are unique; one position, many filings
+    compares_rows = True  # a repeated case number is rejected
     part_time_is_annualised = True  # wages are rates for the position, annualised by unit of pay
 
     def read(self, path: Path | None = None) -> SourceFrame:
