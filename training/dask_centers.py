@@ -25,13 +25,13 @@ from models.centers import route_counts
 from models.profiles import route_keys
 from models.quantile import CenterTrainer, Located, QuantileModel
 from training.augment import Profile, as_called, center_parts, center_profiles_of, stated_parts
-from training.dask_data import partition_lengths
 from training.dask_fit import (
     CALIBRATION,
     FEATURE_DTYPE,
     Y,
     _residual,
     _target,
+    coalesce,
     feature_rows,
     fit_booster,
     spread,
@@ -40,9 +40,6 @@ from training.sources.base import TARGET
 from training.splits import HoldoutRule, partition_stream
 
 log = logging.getLogger(__name__)
-# Rows a partition of a center's rows needs, else it joins the next: a training with a worker of one or two
-# rows failed ("num_data > 0"), and a worker with a few dozen finds the bins of its share of the features.
-MIN_PART_ROWS = 500
 
 
 @dataclass
@@ -85,29 +82,6 @@ def _center_meta(names: list[str]) -> pd.DataFrame:
             CALIBRATION: pd.Series(dtype=bool),
         }
     )
-
-
-def coalesce(client: Client, frame: dd.DataFrame, meta: pd.DataFrame) -> dd.DataFrame:
-    """The partitions joined in order until each holds MIN_PART_ROWS (the last joins the one before), on
-    the workers, placed as `spread` places them; empty ones dropped."""
-    groups: list[list[int]] = []
-    current: list[int] = []
-    rows = 0
-    for i, n in enumerate(partition_lengths(frame)):
-        if n:
-            current, rows = [*current, i], rows + n
-        if rows >= MIN_PART_ROWS:
-            groups.append(current)
-            current, rows = [], 0
-    if current and groups:
-        groups[-1] += current
-    elif current:
-        groups.append(current)
-    if not groups:
-        raise ValueError("no rows left to fit a center on; expected at least one non-empty partition")
-    parts = frame.to_delayed()
-    joined = [dask.delayed(pd.concat)([parts[i] for i in g], ignore_index=True) for g in groups]
-    return spread(client, dd.from_delayed(joined, meta=meta, verify_meta=False), meta)
 
 
 def _route_counts(part: pd.DataFrame, names: list[str], model: QuantileModel) -> np.ndarray:

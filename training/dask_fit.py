@@ -50,6 +50,10 @@ OFFSET_ROWS = 200_000  # calibration rows whose offsets the driver collects, at 
 # number to a tenth, which float32 keeps distinct and in order, so LightGBM bins the rows as from
 # float64 at half the memory (benchmarks/RESULTS.md, "Scale"); the log target stays float64.
 FEATURE_DTYPE = np.float32
+# Rows a partition needs before LightGBM trains on it, else it joins the next: a worker of one or two
+# rows failed ("num_data > 0"), and one of a few dozen set the bins of its share of the features from
+# them (aijobs cut into files by year: 12-40% more MAE by call profile).
+MIN_PART_ROWS = 500
 CHUNK_ROWS = 50_000  # rows interpreted at a time: a partition's interpretations never all exist at once
 
 
@@ -295,7 +299,7 @@ class ClusterFit:
         model = self.model
         measured: np.ndarray | None = None
         if MIN_CALIBRATION_ROWS <= held < total - 1:
-            side = nonempty(matrix.loc[~matrix[CALIBRATION]])
+            side = coalesce(self.client, matrix.loc[~matrix[CALIBRATION]], matrix_meta(self.names))
             slope, reference, center = self.location(side)
             residuals = self.residuals(side, slope, reference, center)
             split = QuantileModel.assemble(model, (slope, reference), center, residuals)
@@ -356,12 +360,45 @@ def spread(client: Client, frame: dd.DataFrame, meta: pd.DataFrame) -> dd.DataFr
     one process); placed by number they stay, and the workers get equal shares. LightGBM's order of
     the workers (its ranks) can still change, so runs differ a little (18.70k-18.74k).
     """
-    workers = [address for address, _ in sorted(client.scheduler_info(n_workers=-1)["workers"].items(),
-                                                 key=lambda item: str(item[1].get("name")))]
+    workers = [
+        address
+        for address, _ in sorted(
+            client.scheduler_info(n_workers=-1)["workers"].items(), key=lambda item: str(item[1].get("name"))
+        )
+    ]
     parts = frame.to_delayed()
-    futures = [client.compute(part, workers=[workers[i % len(workers)]], allow_other_workers=True)
-               for i, part in enumerate(parts)]
+    futures = [
+        client.compute(part, workers=[workers[i % len(workers)]], allow_other_workers=True)
+        for i, part in enumerate(parts)
+    ]
     return dd.from_delayed(futures, meta=meta, verify_meta=False)
+
+
+def coalesce(client: Client, frame: dd.DataFrame, meta: pd.DataFrame) -> dd.DataFrame:
+    """The partitions joined in order until each holds MIN_PART_ROWS (the last joins the one before), on
+    the workers, placed as `spread` places them; empty ones dropped. Partitions that all hold enough
+    are left where they are, not copied."""
+    lengths = partition_lengths(frame)
+    if all(n >= MIN_PART_ROWS for n in lengths if n):
+        return nonempty(frame)
+    groups: list[list[int]] = []
+    current: list[int] = []
+    rows = 0
+    for i, n in enumerate(lengths):
+        if n:
+            current, rows = [*current, i], rows + n
+        if rows >= MIN_PART_ROWS:
+            groups.append(current)
+            current, rows = [], 0
+    if current and groups:
+        groups[-1] += current
+    elif current:
+        groups.append(current)
+    if not groups:
+        raise ValueError("no rows left to fit on; expected at least one non-empty partition")
+    parts = frame.to_delayed()
+    joined = [dask.delayed(pd.concat)([parts[i] for i in g], ignore_index=True) for g in groups]
+    return spread(client, dd.from_delayed(joined, meta=meta, verify_meta=False), meta)
 
 
 def fit_bundle_on_cluster(client: Client, frame: dd.DataFrame, config: TrainConfig) -> SalaryModel:
@@ -375,11 +412,10 @@ def fit_bundle_on_cluster(client: Client, frame: dd.DataFrame, config: TrainConf
     matrix = frame.map_partitions(
         matrix_partition, features, copies, config.seed, fold, meta=matrix_meta(names)
     )
-    matrix = spread(client, matrix, matrix_meta(names))
+    matrix = coalesce(client, spread(client, matrix, matrix_meta(names)), matrix_meta(names))
     started = QuantileModel(config.quantiles, config.lightgbm_params(), config.num_boost_round).start(
         names, features.categorical_features, features.monotone_increasing, multiplicity=float(copies + 1)
     )
-    matrix = nonempty(matrix)
     centers = None
     if config.centers and copies > 0:  # as in one process: a center per kind of call, with partial copies
         from training.dask_centers import ClusterCenters  # it builds on this module

@@ -35,9 +35,9 @@ from training.cluster import (
     wait_for_other_trainings,
 )
 from training.config import TrainConfig
-from training.dask_centers import MIN_PART_ROWS, ClusterCenters, coalesce
+from training.dask_centers import ClusterCenters
 from training.dask_data import KEEP_OBJECTS, BadPartition, partition_lengths, read_cluster_data
-from training.dask_fit import fit_features, fold_rule
+from training.dask_fit import MIN_PART_ROWS, coalesce, fit_features, fold_rule
 from training.dask_train import train_on_cluster
 from training.sources.base import conform
 from training.sources.demo import write_demo, write_demo_parquet
@@ -150,7 +150,7 @@ def test_the_cluster_plans_the_centers_and_routes_one_process_plans_on_the_same_
     assert (on_cluster.center_routes_ != SHARED).sum() > 0
 
 
-def test_centers_fit_on_partitions_of_min_part_rows_so_no_worker_bags_one_row(cluster: Client) -> None:
+def test_boosters_fit_on_partitions_of_min_part_rows_so_no_worker_bags_one_row(cluster: Client) -> None:
     sizes = (1, 0, 6, MIN_PART_ROWS, 3, MIN_PART_ROWS + 1, 2)  # a year-sorted file split leaves such parts
     frame = pd.DataFrame({"x": np.arange(sum(sizes), dtype=float)})
     bounds = np.cumsum([0, *sizes])
@@ -158,6 +158,9 @@ def test_centers_fit_on_partitions_of_min_part_rows_so_no_worker_bags_one_row(cl
     joined = coalesce(cluster, dd.from_delayed(parts, meta=frame.iloc[:0]), frame.iloc[:0])
     assert partition_lengths(joined) == [1 + 6 + MIN_PART_ROWS, 3 + MIN_PART_ROWS + 1 + 2]
     assert joined["x"].compute().tolist() == frame["x"].tolist()  # every row, in order
+    # Partitions that all hold enough rows stay as they are (the feature matrix is not copied).
+    big = dd.from_delayed([parts[3], parts[5]], meta=frame.iloc[:0])
+    assert coalesce(cluster, big, frame.iloc[:0]) is big
 
 
 def test_a_bad_partition_is_reported_with_its_file_name(cluster: Client, parts: Path, tmp_path: Path) -> None:
