@@ -17,6 +17,7 @@ CONNECT_TIMEOUT_S = 20.0
 LOCAL = "local"
 WATCH_INTERVAL_S = 0.5  # how often a guarded step checks that its workers are still there
 BUSY_WAIT_S = 600.0  # how long a training waits for another one on the same cluster to finish
+WORKER_WAIT_S = 60.0  # how long a step waits for a worker when the cluster has none (a restart)
 LIGHTGBM_TASK = "_train_part"  # the name lightgbm.dask gives a worker's share of one training
 T = TypeVar("T")
 
@@ -57,6 +58,23 @@ def wait_for_other_trainings(client: Client, timeout_s: float = BUSY_WAIT_S) -> 
 
 class WorkerLost(RuntimeError):
     """A worker left the cluster during a step that cannot go on without it (a lightgbm.dask training)."""
+
+
+def worker_addresses(client: Client, timeout_s: float = WORKER_WAIT_S) -> list[str]:
+    """The cluster's workers in name order; when none is up (a nanny restarting one), wait for one."""
+
+    def listed() -> list[str]:
+        workers = client.scheduler_info(n_workers=-1)["workers"].items()
+        return [address for address, _ in sorted(workers, key=lambda item: str(item[1].get("name")))]
+
+    if not (workers := listed()):
+        try:
+            client.wait_for_workers(1, timeout=timeout_s)
+        except TimeoutError as error:
+            message = f"the cluster has no worker, and none joined within {timeout_s:.0f} s"
+            raise WorkerLost(message) from error
+        workers = listed()
+    return workers
 
 
 def guarded(client: Client, step: Callable[[], T], what: str) -> T:

@@ -34,7 +34,7 @@ from models.quantile import (
     year_trend,
 )
 from training.augment import blank_parts
-from training.cluster import guarded, wait_for_other_trainings
+from training.cluster import guarded, wait_for_other_trainings, worker_addresses
 from training.config import TrainConfig
 from training.dask_data import nonempty, partition_lengths
 from training.sources.base import TARGET
@@ -360,12 +360,7 @@ def spread(client: Client, frame: dd.DataFrame, meta: pd.DataFrame) -> dd.DataFr
     one process); placed by number they stay, and the workers get equal shares. LightGBM's order of
     the workers (its ranks) can still change, so runs differ a little (18.70k-18.74k).
     """
-    workers = [
-        address
-        for address, _ in sorted(
-            client.scheduler_info(n_workers=-1)["workers"].items(), key=lambda item: str(item[1].get("name"))
-        )
-    ]
+    workers = worker_addresses(client)
     parts = frame.to_delayed()
     futures = [
         client.compute(part, workers=[workers[i % len(workers)]], allow_other_workers=True)

@@ -18,7 +18,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client
+from distributed import Client, LocalCluster
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
@@ -33,6 +33,7 @@ from training.cluster import (
     connect,
     other_trainings,
     wait_for_other_trainings,
+    worker_addresses,
 )
 from training.config import TrainConfig
 from training.dask_centers import ClusterCenters
@@ -218,6 +219,20 @@ def test_a_booster_waits_for_another_lightgbm_training_on_the_cluster_then_gives
     assert time.perf_counter() - started < 3
     other.result()
     wait_for_other_trainings(cluster, timeout_s=1)  # returns once the cluster is free
+
+
+def test_a_cluster_without_workers_is_waited_for_then_a_clear_error() -> None:
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty, Client(empty) as client:
+        started = time.perf_counter()
+        with pytest.raises(WorkerLost, match="the cluster has no worker, and none joined within 1 s"):
+            worker_addresses(client, timeout_s=1)
+        assert time.perf_counter() - started < 10
+
+
+def test_the_workers_are_listed_in_name_order(cluster: Client) -> None:
+    names = {w: str(info.get("name")) for w, info in cluster.scheduler_info(n_workers=-1)["workers"].items()}
+    listed = worker_addresses(cluster)
+    assert sorted(listed) == sorted(names) and [names[w] for w in listed] == sorted(names.values())
 
 
 # Last in the module: it kills one of the shared cluster's workers (its nanny starts another).
