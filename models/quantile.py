@@ -349,10 +349,15 @@ class QuantileModel:
 
     def residual_spreads(self, X: np.ndarray) -> np.ndarray:
         """Each residual quantile less the P50 residual: the range's shape, which the shifts adjust."""
-        Xr = X[:, self.residual_columns_]
-        resid = np.column_stack([self.boosters_[q].predict(Xr) for q in self.quantiles])
+        resid = self._residuals(X)
         spreads: np.ndarray = resid - resid[:, [self.quantiles.index(0.5)]]
         return spreads
+
+    def _residuals(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
+        """Each residual booster's prediction, one column per quantile."""
+        kwargs: dict[str, Any] = {"num_threads": num_threads} if num_threads else {}
+        Xr = X[:, self.residual_columns_]
+        return np.column_stack([self.boosters_[q].predict(Xr, **kwargs) for q in self.quantiles])
 
     def keep_width(self, measured: np.ndarray, refitted: np.ndarray, keys: np.ndarray) -> None:
         """Give back, per pattern, what refitting the residual boosters narrowed its range on the fold.
@@ -664,9 +669,7 @@ class QuantileModel:
             for booster, cols in self._location(int(route)):
                 part = X[rows] if cols is None else X[np.ix_(rows, cols)]
                 base[rows] += booster.predict(part, **kwargs)
-        Xr = X[:, self.residual_columns_]
-        resid = np.column_stack([self.boosters_[q].predict(Xr, **kwargs) for q in self.quantiles])
-        return base[:, None] + self._relative(resid, routes != SHARED)
+        return base[:, None] + self._relative(self._residuals(X, num_threads), routes != SHARED)
 
     def _relative(self, resid: np.ndarray, dedicated: np.ndarray) -> np.ndarray:
         """Residuals of rows a dedicated center answers, taken relative to the P50 residual."""
@@ -683,11 +686,7 @@ class QuantileModel:
             base = self._trend(X)
             for booster, cols in self._location(route):
                 base += booster.predict(X if cols is None else X[:, cols], num_threads=1)
-            Xr = X[:, self.residual_columns_]
-            residuals = np.column_stack(
-                [self.boosters_[q].predict(Xr, num_threads=1) for q in self.quantiles]
-            )
-            return base[:, None] + self._relative(residuals, dedicated)
+            return base[:, None] + self._relative(self._residuals(X, num_threads=1), dedicated)
         values = forest.predict_row(X[0])  # the row's location boosters, then one residual per quantile
         k = len(values) - len(self.quantiles)
         resid = values[k:]

@@ -260,9 +260,12 @@ def partition_lengths(frame: dd.DataFrame) -> list[int]:
     return [int(n) for n in frame.map_partitions(len).compute()]
 
 
-def nonempty(frame: dd.DataFrame) -> dd.DataFrame:
-    """The partitions that hold rows: lightgbm.dask cannot build a dataset from an empty part."""
-    lengths = partition_lengths(frame)
+def nonempty(frame: dd.DataFrame, lengths: list[int] | None = None) -> dd.DataFrame:
+    """The partitions that hold rows: lightgbm.dask cannot build a dataset from an empty part.
+
+    `lengths` are the partitions' row counts when the caller has them already.
+    """
+    lengths = partition_lengths(frame) if lengths is None else lengths
     keep = [i for i, n in enumerate(lengths) if n]
     if not keep:
         raise ValueError("no rows left to fit on; expected at least one non-empty partition")

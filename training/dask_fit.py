@@ -254,11 +254,10 @@ class ClusterFit:
         return boosters
 
     def offsets(
-        self, calibration: dd.DataFrame, fitted: QuantileModel, seed: int
+        self, calibration: dd.DataFrame, fitted: QuantileModel, share: float, seed: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Calibration rows' offsets from the split model, their pattern keys and the split's residual
-        spreads, for at most OFFSET_ROWS of them (a seeded sample, the same each time it is drawn)."""
-        share = min(1.0, OFFSET_ROWS / max(sum(partition_lengths(calibration)), 1))
+        spreads, for a seeded `share` of them (the same rows each time it is drawn)."""
         parts = [
             dask.delayed(_offsets)(part, self.names, fitted, share, seed, i)
             for i, part in enumerate(calibration.to_delayed())
@@ -266,9 +265,10 @@ class ClusterFit:
         collected = self.client.compute(parts, sync=True)
         return tuple(np.concatenate([c[j] for c in collected]) for j in range(3))  # type: ignore[return-value]
 
-    def spreads(self, calibration: dd.DataFrame, fitted: QuantileModel, seed: int) -> np.ndarray:
+    def spreads(
+        self, calibration: dd.DataFrame, fitted: QuantileModel, share: float, seed: int
+    ) -> np.ndarray:
         """The refitted model's residual spreads on the rows `offsets` drew, in the same order."""
-        share = min(1.0, OFFSET_ROWS / max(sum(partition_lengths(calibration)), 1))
         parts = [
             dask.delayed(_spreads)(part, self.names, fitted, share, seed, i)
             for i, part in enumerate(calibration.to_delayed())
@@ -307,7 +307,8 @@ class ClusterFit:
                 centers.choose(model, split)
                 split = QuantileModel.assemble(model, (slope, reference), center, residuals)
             held_out = nonempty(matrix.loc[matrix[CALIBRATION]])
-            offsets, keys, measured = self.offsets(held_out, split, seed)
+            share = min(1.0, OFFSET_ROWS / held)  # the calibration rows whose offsets are measured
+            offsets, keys, measured = self.offsets(held_out, split, share, seed)
             # All calibration rows newer than the others: the newest data, so every booster is refitted.
             later = bool(sides["first"].to_numpy(dtype=float)[1] > sides["last"].to_numpy(dtype=float)[0])
             refit = "all" if later else "center"
@@ -317,7 +318,7 @@ class ClusterFit:
             residuals = self.residuals(matrix, slope, reference, center)
         fitted = QuantileModel.assemble(model, (slope, reference), center, residuals)
         if refit == "all" and measured is not None:
-            fitted.keep_width(measured, self.spreads(held_out, fitted, seed), keys)
+            fitted.keep_width(measured, self.spreads(held_out, fitted, share, seed), keys)
         if centers is not None:
             centers.refit(fitted)
         return fitted
@@ -375,7 +376,7 @@ def coalesce(client: Client, frame: dd.DataFrame, meta: pd.DataFrame) -> dd.Data
     are left where they are, not copied."""
     lengths = partition_lengths(frame)
     if all(n >= MIN_PART_ROWS for n in lengths if n):
-        return nonempty(frame)
+        return nonempty(frame, lengths)
     groups: list[list[int]] = []
     current: list[int] = []
     rows = 0
