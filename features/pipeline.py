@@ -37,6 +37,16 @@ NUMERIC = (
     "work_year",
     "remote",
 )
+# Record fields a dataset may never state, and the column each one fills. A model whose training rows
+# never stated one has not learned what it is worth: the column stays missing in its rows whatever a
+# client sends, and the estimate says the field played no part (aijobs has no years of experience, yet
+# years sent to it routed the call off its title + location center and moved P50 by 1.4%).
+OPTIONAL_NUMERIC = {
+    "years_experience": "years_experience",
+    "remote_ratio": "remote_ratio",
+    "company_size": "company_size_rank",
+}
+OPTIONAL_CATEGORICAL = ("employment_type", "industry", "education")
 # Headcount, a column only in models whose training rows gave it (after the one-hot columns, so models
 # fitted before it existed keep their layout).
 EMPLOYEES = "company_employees_log10"
@@ -102,6 +112,7 @@ class FeatureCounts:
     title_tokens: Counter[str] = field(default_factory=Counter)
     years: Counter[int] = field(default_factory=Counter)  # rows per stated work year
     employees: int = 0  # rows stating a headcount
+    numbers: Counter[str] = field(default_factory=Counter)  # rows stating each field of OPTIONAL_NUMERIC
 
     @classmethod
     def of(cls, rows: Sequence[Interpretation]) -> FeatureCounts:
@@ -118,6 +129,7 @@ class FeatureCounts:
             title_tokens=Counter(t for r in rows for t in set(r.title_tokens)),
             years=Counter(r.work_year for r in rows if r.work_year is not None),
             employees=sum(r.company_employees is not None for r in rows),
+            numbers=Counter({f: sum(getattr(r, f) is not None for r in rows) for f in OPTIONAL_NUMERIC}),
         )
 
     def __add__(self, other: FeatureCounts) -> FeatureCounts:
@@ -132,6 +144,7 @@ class FeatureCounts:
             title_tokens=self.title_tokens + other.title_tokens,
             years=self.years + other.years,
             employees=self.employees + other.employees,
+            numbers=self.numbers + other.numbers,
         )
 
 
@@ -168,6 +181,8 @@ class JobFeatures(TransformerMixin, BaseEstimator):
             *_unique(column_name(SKILL_PREFIX, s) for s in self.skills_),
             *(column_name(TITLE_PREFIX, t) for t in self.title_tokens_),
         ]
+        self.unstated_ = [f for f in OPTIONAL_NUMERIC if not counts.numbers.get(f)]
+        self.unstated_ += [f for f in OPTIONAL_CATEGORICAL if not self.categories_[f]]
         self.employees_col_: int | None = None
         if counts.employees:
             self.employees_col_ = len(self.feature_names_)
@@ -181,10 +196,13 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         self._skill_col = {s: offset + i for i, s in enumerate(self.skills_)}
         offset += len(self.skills_)
         self._token_col = {t: offset + i for i, t in enumerate(self.title_tokens_)}
+        unstated = [OPTIONAL_NUMERIC[f] for f in self.unstated_ if f in OPTIONAL_NUMERIC]
+        self._unstated_cols = [NUMERIC.index(name) for name in unstated]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.__dict__.setdefault("employees_col_", None)
+        self.__dict__.setdefault("unstated_", [])  # fitted before it was recorded
         if "feature_names_" in state:
             self._index()
 
@@ -276,4 +294,9 @@ class JobFeatures(TransformerMixin, BaseEstimator):
                 out[:, self.employees_col_] = [
                     math.log10(r.company_employees) if r.company_employees is not None else _NAN for r in rows
                 ]
+            out[:, self._unstated_cols] = _NAN
         return out
+
+    def ignored(self, row: Interpretation) -> list[str]:
+        """The fields a record states that the training rows never did: they play no part in its estimate."""
+        return [f for f in self.unstated_ if getattr(row, f) is not None]

@@ -18,7 +18,7 @@ from features.population import Population
 from features.schema import JobRecord
 from models import serialize
 from models.baselines import Baseline
-from models.confidence import confidence, evidence_warnings
+from models.confidence import confidence, evidence_warnings, ignored_warnings
 from models.explain import drivers
 from models.quantile import QuantileModel, quantile_name
 
@@ -112,6 +112,9 @@ class SalaryModel:
                 }
                 estimate.confidence = confidence(found, float(line[0]), float(line[-1]))
                 estimate.warnings += evidence_warnings(found, population.source)
+            estimate.warnings += ignored_warnings(
+                self.features.ignored(row), population.source if population is not None else ""
+            )
             out.append(estimate)
         if explain and isinstance(self.model, QuantileModel):
             contrib, baseline = self.model.contributions(X, method=drivers_method)

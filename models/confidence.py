@@ -37,6 +37,12 @@ def evidence_warnings(evidence: Evidence, source: str) -> list[str]:
     return out
 
 
+def ignored_warnings(fields: list[str], source: str) -> list[str]:
+    """Fields the client sent that the model never learned from: said, so nobody thinks they counted."""
+    where = f" ({source})" if source else ""
+    return [f"{name}: not used; the training data{where} never states it" for name in fields]
+
+
 def describe_group(group: dict[str, str]) -> str:
     """A group as words, e.g. 'data_scientist × senior × US' or 'all records'."""
     return " × ".join(group.values()) or "all records"

@@ -23,7 +23,7 @@ from features.columnar import FrameReading, combine, matrix, read_frame
 from features.population import EVIDENCE_FIELDS
 from features.schema import JOB_RECORD_FIELDS
 from models.bundle import SalaryModel
-from models.confidence import confidence, evidence_warnings
+from models.confidence import confidence, evidence_warnings, ignored_warnings
 from training.storage import NoInput, StorageError, file_name, list_files, opened, suffix
 
 ID_COLUMNS = ("row_id", "id")  # carried to the output when the input has one, first found wins
@@ -180,23 +180,30 @@ def _caveats(model: SalaryModel, reading: FrameReading, values: np.ndarray) -> t
     """Confidence, warnings and evidence records per distinct record, as `estimate_many` gives them."""
     n = len(reading)
     population = model.population
+    source = population.source if population is not None else ""
+    unused = tuple(model.features.unstated_)
     # Warnings come from few parts and values: each distinct combination of those is joined once.
-    noisy = [codes for notes, codes in zip(reading.notes, reading.codes, strict=True) if any(notes)]
+    noisy = [
+        codes
+        for part, notes, codes in zip(reading.parts, reading.notes, reading.codes, strict=True)
+        if any(notes) or set(part.outputs) & set(unused)
+    ]
+
+    def ignored(i: int) -> list[str]:
+        return ignored_warnings(model.features.ignored(reading.assemble(i, unused)), source) if unused else []
+
     if population is None:
         warned, first = combine(noisy, n)
-        text = np.array([WARNING_SEPARATOR.join(reading.warnings(i)) for i in first.tolist()], dtype=object)
+        joined = [WARNING_SEPARATOR.join([*reading.warnings(i), *ignored(i)]) for i in first.tolist()]
+        text = np.array(joined, dtype=object)
         return np.full(n, None, dtype=object), text[warned], np.full(n, None, dtype=object)
     holders = [codes for part, codes in zip(reading.parts, reading.codes, strict=True)
                if set(part.outputs) & set(EVIDENCE_FIELDS)]
     grouped, first = combine(holders, n)
     found = [population.evidence(reading.assemble(i, EVIDENCE_FIELDS)) for i in first.tolist()]
     warned, first = combine([*noisy, grouped], n)
-    source = population.source
-    text = np.array(
-        [WARNING_SEPARATOR.join([*reading.warnings(i), *evidence_warnings(found[grouped[i]], source)])
-         for i in first.tolist()],
-        dtype=object,
-    )
+    said = [[*reading.warnings(i), *evidence_warnings(found[grouped[i]], source), *ignored(i)] for i in first]
+    text = np.array([WARNING_SEPARATOR.join(w) for w in said], dtype=object)
     pairs = zip(grouped.tolist(), values[:, 0].tolist(), values[:, -1].tolist(), strict=True)
     level = np.array([confidence(found[g], low, high) for g, low, high in pairs], dtype=object)
     records = np.array([e.records for e in found], dtype=object)[grouped]

@@ -148,3 +148,45 @@ def test_one_detail_left_out_of_several_lands_between_its_values(
     unknown = p50(two_details_bundle, others)
     assert contract < unknown < full_time
     assert unknown > contract + 0.4 * (full_time - contract), (contract, unknown, full_time)
+
+
+@pytest.fixture(scope="module")
+def no_years_bundle(demo_frame: pd.DataFrame, small_config: TrainConfig) -> SalaryModel:
+    """The demo rows without years of experience, as a survey that never asks for them."""
+    return fit_bundle(demo_frame.drop(columns=["years_experience"]), small_config)
+
+
+def _unused(field: str) -> str:
+    return f"{field}: not used; the training data (demo) never states it"
+
+
+@pytest.mark.parametrize(
+    ("bundle_name", "field", "value"),
+    [("no_years_bundle", "years_experience", 12.0), ("demo_bundle", "industry", "Finance")],
+)
+def test_a_field_the_training_rows_never_state_plays_no_part_and_is_named(
+    request: pytest.FixtureRequest, bundle_name: str, field: str, value: Any
+) -> None:
+    bundle: SalaryModel = request.getfixturevalue(bundle_name)
+    # A title without a seniority word: years would be the only experience the record states (before,
+    # they moved the title-only P50 and narrowed both ranges of a model that never saw years).
+    for record in ({"title": "Data Engineer", "location": FULL["location"]}, {"title": "Data Engineer"}):
+        without = bundle.estimate(record)
+        sent = bundle.estimate({**record, field: value})
+        assert sent.quantiles == without.quantiles, (record, field)
+        assert sent.confidence == without.confidence
+        assert sent.drivers == without.drivers
+        assert sent.warnings == [*without.warnings, _unused(field)]
+
+
+def test_batch_scoring_ignores_and_names_a_field_the_training_rows_never_state(
+    no_years_bundle: SalaryModel,
+) -> None:
+    from training.score import score_frame
+
+    frame = pd.DataFrame({"title": ["Data Engineer"] * 3, "location": [FULL["location"], None, "Austin, TX"]})
+    plain = score_frame(no_years_bundle, frame)
+    sent = score_frame(no_years_bundle, frame.assign(years_experience=[3.0, None, 20.0]))
+    pd.testing.assert_frame_equal(sent.drop(columns="warnings"), plain.drop(columns="warnings"))
+    stated = sent["warnings"].str.contains(_unused("years_experience"), regex=False).tolist()
+    assert stated == [True, False, True]
