@@ -316,7 +316,8 @@ def run_split_seeds(bench: Benchmark, seeds: list[int]) -> str:
 
 SECTION_PROFILES = "## Call profiles (issue 13)"
 SECTION_POSTINGS = "## Call profiles on job postings (issue 13)"
-PROFILE_SEEDS = (42, 1, 2)
+# Stack Overflow: 1,590 evaluation rows a split, whose coverages swing by up to 8 points from split to split.
+PROFILE_SEEDS = (42, 1, 2, 3, 4)
 
 
 def run_profiles(bench: Benchmark, seeds: list[int]) -> pd.DataFrame:
