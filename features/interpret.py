@@ -15,11 +15,13 @@ from features.posting import posting_location, posting_title
 from features.role import UNKNOWN_ROLE, RoleMatch, extract_role, role_info
 from features.schema import (
     COMPANY_SIZES,
+    EDUCATION_LEVELS,
     EMPLOYMENT_TYPES,
     EXPERIENCE_LEVELS,
     JobRecord,
     company_size_of,
     normalize_company_size,
+    normalize_education,
     normalize_employment_type,
     normalize_experience_level,
 )
@@ -205,5 +207,5 @@ def interpret(record: JobRecord | Mapping[str, Any]) -> Interpretation:
         role_group=reading.group,
         seniority_source=reading.seniority_source,
         industry=_category_text(row.get("industry")),
-        education=_category_text(row.get("education")),
+        education=_coded(row.get("education"), normalize_education, EDUCATION_LEVELS, "education", warnings),
     )

@@ -148,6 +148,16 @@ class FeatureCounts:
         )
 
 
+@dataclass(frozen=True)
+class Ignored:
+    """A field, or one value of it, that a model cannot use: `value` None when training never stated it."""
+
+    field: str
+    value: str | None = None
+    known: tuple[str, ...] = ()  # the values it has codes for
+    min_count: int = 0  # training records a value needs for a code
+
+
 class JobFeatures(TransformerMixin, BaseEstimator):
     """Learns category codes and skill/title-token vocabularies; transform is pure and per row."""
 
@@ -297,6 +307,12 @@ class JobFeatures(TransformerMixin, BaseEstimator):
             out[:, self._unstated_cols] = _NAN
         return out
 
-    def ignored(self, row: Interpretation) -> list[str]:
-        """The fields a record states that the training rows never did: they play no part in its estimate."""
-        return [f for f in self.unstated_ if getattr(row, f) is not None]
+    def ignored(self, row: Interpretation) -> list[Ignored]:
+        """What a record states that plays no part in its estimate: fields the training rows never
+        stated, and values of a detail too rare in them for a code of its own."""
+        out = [Ignored(f) for f in self.unstated_ if getattr(row, f) is not None]
+        for name in OPTIONAL_CATEGORICAL:
+            value, known = getattr(row, name), self.categories_[name]
+            if value is not None and known and value not in known:
+                out.append(Ignored(name, value, tuple(known), self.min_count))
+        return out

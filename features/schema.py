@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -9,6 +10,39 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 EXPERIENCE_LEVELS = ("entry", "mid", "senior", "executive")
 EMPLOYMENT_TYPES = ("full_time", "part_time", "contract", "freelance")
 COMPANY_SIZES = ("S", "M", "L")
+EDUCATION_LEVELS = (
+    "primary",
+    "secondary",
+    "some_college",
+    "associate",
+    "bachelor",
+    "master",
+    "professional",
+    "doctorate",
+    "other",
+)
+# Each survey words education its own way ("College degree", "Bachelor's degree") and clients another
+# ("BSc", "PhD"): the first rule whose pattern a text matches names its level, so every model and
+# client share one spelling. Order matters: "some college/university study without earning a degree"
+# is not a degree, and "professional degree (JD, MD, Ph.D)" is professional.
+_EDUCATION_RULES = tuple(
+    (re.compile(pattern), level)
+    for pattern, level in (
+        (r"professional", "professional"),
+        (r"ph\.? ?d|doctor|dphil", "doctorate"),
+        (r"some college|without (earning|completing)|no degree|incomplete|dropped out", "some_college"),
+        (r"master|(?<!\w)(msc?|m\.sc|m\.s\.|ma|m\.a\.|mba|meng|mphil)(?!\w)", "master"),
+        (r"associate", "associate"),
+        (
+            r"bachelor|college degree|university degree|undergrad"
+            r"|(?<!\w)(bsc?|b\.sc|b\.s\.|ba|b\.a\.|beng|btech)(?!\w)",
+            "bachelor",
+        ),
+        (r"high school|secondary|\bged\b|a[- ]levels?", "secondary"),
+        (r"primary|elementary", "primary"),
+        (r"something else|^other", "other"),
+    )
+)
 
 _EXPERIENCE_CODES = {"en": "entry", "mi": "mid", "se": "senior", "ex": "executive"}
 _EMPLOYMENT_CODES = {
@@ -47,6 +81,14 @@ def normalize_employment_type(value: str) -> str:
     """Accept FT/PT/CT/FL codes and hyphenated spellings as the canonical names."""
     key = value.strip().lower()
     return _EMPLOYMENT_CODES.get(key, key.replace("-", "_").replace(" ", "_"))
+
+
+def normalize_education(value: str) -> str:
+    """A level of EDUCATION_LEVELS for the common wordings of surveys and clients; else the text itself."""
+    key = " ".join(value.strip().lower().split())
+    if key in EDUCATION_LEVELS:
+        return key
+    return next((level for pattern, level in _EDUCATION_RULES if pattern.search(key)), key)
 
 
 def company_size_of(employees: float) -> str:
@@ -140,7 +182,10 @@ class JobRecord(BaseModel):
     )
     industry: str | None = Field(None, max_length=MAX_SHORT_TEXT_CHARS, description="Industry, free text.")
     education: str | None = Field(
-        None, max_length=MAX_SHORT_TEXT_CHARS, description="Highest education, free text."
+        None,
+        max_length=MAX_SHORT_TEXT_CHARS,
+        description="Highest education: one of " + ", ".join(EDUCATION_LEVELS) + ", or a common wording "
+        "of one ('PhD', 'BSc', \"Master's degree\", 'High school', 'Some college').",
     )
     work_year: int | None = Field(
         None,
@@ -169,6 +214,11 @@ class JobRecord(BaseModel):
     @classmethod
     def _company_size(cls, value: str | None) -> str | None:
         return normalize_company_size(value) if value else None
+
+    @field_validator("education")
+    @classmethod
+    def _education(cls, value: str | None) -> str | None:
+        return normalize_education(value) if value else None
 
     @field_validator("title", "description", "location", "country", "region", "city", "industry", "education")
     @classmethod

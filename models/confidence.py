@@ -8,11 +8,13 @@ WIDE times P10; `high` when at least SOLID_RECORDS records match and P90 is at m
 
 from __future__ import annotations
 
+from features.pipeline import Ignored
 from features.population import MIN_RECORDS, Evidence
 
 SOLID_RECORDS = 100
 NARROW = 2.0  # P90 / P10
 WIDE = 3.0
+KNOWN_SHOWN = 10  # values listed when a value sent is not one the model knows
 
 
 def confidence(evidence: Evidence, p10: float, p90: float) -> str:
@@ -37,10 +39,20 @@ def evidence_warnings(evidence: Evidence, source: str) -> list[str]:
     return out
 
 
-def ignored_warnings(fields: list[str], source: str) -> list[str]:
-    """Fields the client sent that the model never learned from: said, so nobody thinks they counted."""
+def ignored_warnings(ignored: list[Ignored], source: str) -> list[str]:
+    """What the client sent that the model never learned from: said, so nobody thinks it counted."""
     where = f" ({source})" if source else ""
-    return [f"{name}: not used; the training data{where} never states it" for name in fields]
+    out = []
+    for item in ignored:
+        if item.value is None:
+            out.append(f"{item.field}: not used; the training data{where} never states it")
+            continue
+        known = ", ".join(item.known[:KNOWN_SHOWN]) + (", ..." if len(item.known) > KNOWN_SHOWN else "")
+        out.append(
+            f"{item.field} {item.value!r}: not used; the training data{where} has fewer than "
+            f"{item.min_count} records with it (it knows {known})"
+        )
+    return out
 
 
 def describe_group(group: dict[str, str]) -> str:

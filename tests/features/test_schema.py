@@ -21,6 +21,42 @@ def test_aijobs_codes_and_casing_are_normalised() -> None:
     assert JobRecord(experience_level="Executive").experience_level == "executive"
 
 
+@pytest.mark.parametrize(
+    ("wording", "level"),
+    [
+        ("College degree", "bachelor"),
+        ("Bachelor's degree", "bachelor"),
+        ("BSc", "bachelor"),
+        ("B.S. in Physics", "bachelor"),
+        ("Master's degree", "master"),
+        ("M.S.", "master"),
+        ("MBA", "master"),
+        ("PhD", "doctorate"),
+        ("Ph.D.", "doctorate"),
+        ("Professional degree (JD, MD, Ph.D)", "professional"),
+        ("Some college/university study without earning a degree", "some_college"),
+        ("Associate degree", "associate"),
+        ("High School", "secondary"),
+        ("Secondary school", "secondary"),
+        ("Primary/elementary school", "primary"),
+        ("Something else", "other"),
+        ("doctorate", "doctorate"),
+    ],
+)
+def test_education_wordings_of_surveys_and_clients_share_one_level(wording: str, level: str) -> None:
+    assert JobRecord(education=wording).education == level
+    assert interpret({"education": wording}).education == level
+
+
+def test_an_education_no_rule_reads_is_warned_about_and_left_out() -> None:
+    reading = interpret(JobRecord(title="Data Analyst", education="Diploma in basket weaving"))
+    assert reading.education is None
+    assert [w for w in reading.warnings if w.startswith("education")] == [
+        "education 'diploma in basket weaving' not recognised; expected one of primary, secondary, "
+        "some_college, associate, bachelor, master, professional, doctorate, other"
+    ]
+
+
 def test_unknown_codes_are_kept_and_warned_about_once_each() -> None:
     record = JobRecord(experience_level="guru", company_size="XL")
     assert record.experience_level == "guru"

@@ -190,3 +190,17 @@ def test_batch_scoring_ignores_and_names_a_field_the_training_rows_never_state(
     pd.testing.assert_frame_equal(sent.drop(columns="warnings"), plain.drop(columns="warnings"))
     stated = sent["warnings"].str.contains(_unused("years_experience"), regex=False).tolist()
     assert stated == [True, False, True]
+
+
+def test_a_value_the_training_rows_lack_plays_no_part_and_the_values_known_are_named(
+    two_details_bundle: SalaryModel,
+) -> None:
+    record = {"title": "Data Engineer", "location": FULL["location"]}
+    without = two_details_bundle.estimate(record)
+    sent = two_details_bundle.estimate({**record, "employment_type": "freelance"})
+    assert sent.quantiles == without.quantiles
+    assert sent.warnings == [
+        *without.warnings,
+        f"employment_type 'freelance': not used; the training data (demo) has fewer than "
+        f"{two_details_bundle.features.min_count} records with it (it knows contract, full_time)",
+    ]
