@@ -204,3 +204,14 @@ def test_a_value_the_training_rows_lack_plays_no_part_and_the_values_known_are_n
         f"employment_type 'freelance': not used; the training data (demo) has fewer than "
         f"{two_details_bundle.features.min_count} records with it (it knows contract, full_time)",
     ]
+
+
+def test_a_seniority_no_training_row_holds_is_unknown_not_a_rank(demo_bundle: SalaryModel) -> None:
+    # The demo titles say junior, senior, staff or principal, never lead: "lead" is not a rank the
+    # model has seen between or beyond those, so the answer is the one for no seniority at all.
+    plain = demo_bundle.estimate({"title": "Data Engineer", "location": FULL["location"]})
+    lead = demo_bundle.estimate({"title": "Lead Data Engineer", "location": FULL["location"]})
+    assert lead.quantiles == plain.quantiles
+    assert "lead: no comparable records in the training data (demo)" in lead.warnings
+    staff = demo_bundle.estimate({"title": "Staff Data Engineer", "location": FULL["location"]})
+    assert staff.quantiles["p50"] > plain.quantiles["p50"] * 1.1  # a rank it has seen still counts
