@@ -22,7 +22,7 @@ PACKAGE_HINT = "e.g. pip install s3fs for s3://, gcsfs for gcs:// or adlfs for a
 
 
 class StorageError(ValueError):
-    """A URL whose protocol fsspec does not know, or whose package is not installed."""
+    """A URL whose protocol fsspec does not know, whose package is not installed, or that cannot be listed."""
 
 
 class NoInput(ValueError):
@@ -69,6 +69,8 @@ def list_files(pattern: str) -> dict[str, bool]:
         found = fs.glob(path, detail=True) if glob.has_magic(path) else {path: fs.info(path)}
     except FileNotFoundError:
         found = {}
+    except Exception as exc:  # a store's own errors (botocore's, aiohttp's, ...) share no base class
+        raise StorageError(f"{pattern}: cannot be listed: {type(exc).__name__}: {exc}") from exc
     if not found:
         raise NoInput(f"{pattern}: no such file")
     return {fs.unstrip_protocol(f): info.get("type") == "directory" for f, info in sorted(found.items())}

@@ -1,15 +1,25 @@
-"""A real `mlflow server` process for the registry and retraining tests, and a small demo dataset."""
+"""Real server processes (`mlflow server`, an S3-compatible store), a small demo dataset, a Dask cluster."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import fsspec
 import pytest
+from distributed import Client
 from mlflow_process import MlflowServer
+from s3_process import UNSET, MotoServer
 
 from models import registry
-from training.sources.demo import write_demo
+from models.bundle import SalaryModel
+from training.cluster import connect
+from training.sources.demo import write_demo, write_demo_parquet
+
+S3_MODULES = {"s3fs": "s3fs", "moto": "moto[server]", "flask": "moto[server]"}  # module: package
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +70,76 @@ def in_two_model_store(two_model_store: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{two_model_store / 'mlflow.db'}")
     registry.configure()  # an earlier test may have left MLflow pointing at another store
     return two_model_store
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3,000 demo rows as three Parquet partitions, as `salary data demo --format parquet` writes them."""
+    folder = tmp_path_factory.mktemp("parts")
+    write_demo_parquet(folder, 3000, seed=5, partition_rows=1000)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Client]:
+    """A LocalCluster of two worker processes, shared by the tests of a module."""
+    with connect("local", workers=2) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def cluster_address(cluster: Client) -> str:
+    """The scheduler address of the module's cluster, as `--cluster ADDRESS` takes it."""
+    return str(cluster.scheduler_info()["address"])
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(demo_bundle: SalaryModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's demo bundle saved as a folder, as `--model PATH` loads it."""
+    return demo_bundle.save(tmp_path_factory.mktemp("model") / "bundle")
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """One S3-compatible server (moto) for the session, started by the first test that needs it.
+
+    In CI the absence of its packages fails the tests (they are dev dependencies); elsewhere it skips them.
+    """
+    missing = sorted({name for module, name in S3_MODULES.items() if not importlib.util.find_spec(module)})
+    if missing:
+        why = f"needs {' and '.join(missing)} for the object storage tests (pip install -e '.[dev]')"
+        if os.environ.get("CI"):
+            pytest.fail(f"{why}, and CI must run them")
+        pytest.skip(why)
+    with MotoServer(tmp_path_factory.mktemp("s3-server")).running() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def s3_settings(s3_server: MotoServer) -> Iterator[dict[str, str]]:
+    """The S3 server's endpoint and dummy credentials in the environment for the rest of a module.
+
+    Processes started meanwhile (a LocalCluster's workers) inherit them; s3fs's cached filesystems are
+    dropped on both sides, so none points at another endpoint.
+    """
+    from s3fs import S3FileSystem
+
+    settings = s3_server.settings()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in UNSET:
+            patch.delenv(name, raising=False)
+        for name, value in settings.items():
+            patch.setenv(name, value)
+        S3FileSystem.clear_instance_cache()
+        yield settings
+    S3FileSystem.clear_instance_cache()
+
+
+@pytest.fixture()
+def s3_root(s3_settings: dict[str, str]) -> Iterator[str]:
+    """A fresh bucket on the S3 server, as s3://NAME, removed afterwards."""
+    bucket = f"jobs-{uuid.uuid4().hex[:12]}"
+    fs = fsspec.filesystem("s3")
+    fs.mkdir(bucket)
+    yield f"s3://{bucket}"
+    fs.rm(bucket, recursive=True)

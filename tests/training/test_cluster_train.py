@@ -8,7 +8,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,11 +40,10 @@ from training.dask_data import KEEP_OBJECTS, BadPartition, partition_lengths, re
 from training.dask_fit import MIN_PART_ROWS, coalesce, fit_features, fold_rule
 from training.dask_train import train_on_cluster
 from training.sources.base import conform
-from training.sources.demo import write_demo, write_demo_parquet
 from training.splits import split_frame
 from training.train import _center_rows, backtest
 
-ROWS, PARTITION_ROWS = 3000, 1000  # three Parquet partitions
+ROWS = 3000  # in the parts fixture's three Parquet partitions
 ROUNDS = 120  # the one-process tests' small config; fewer rounds leave both paths too underfit to compare
 # Coverage of P10-P90 on these 894 evaluation rows has a standard error of 1.3 points, and the one-process
 # path itself covers 84.3% of them (the cluster's runs: 83.0-85.2%). The paths may differ by 3 points, and
@@ -58,21 +56,6 @@ def _config(**changes: object) -> TrainConfig:
     base = TrainConfig(source="demo", num_boost_round=ROUNDS, refit_all=False, baselines=False,
                        params={"num_threads": 1})
     return replace(base, **changes)  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="module")
-def parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Demo rows as Parquet partitions, as `salary data demo --format parquet` writes them."""
-    folder = tmp_path_factory.mktemp("parts")
-    write_demo_parquet(folder, ROWS, seed=5, partition_rows=PARTITION_ROWS)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Client]:
-    """A LocalCluster of two worker processes, shared by the tests of this module."""
-    with connect("local", workers=2) as client:
-        yield client
 
 
 def _same_rows_in_one_process(parts: Path, config: TrainConfig) -> tuple[str, dict[str, float]]:
@@ -172,23 +155,6 @@ def test_a_bad_partition_is_reported_with_its_file_name(cluster: Client, parts: 
     (folder / "part-00002.parquet").write_text("title,salary_usd\nnot parquet,1\n")
     with pytest.raises(BadPartition, match=r"part-00002\.parquet: cannot be used as demo data"):
         read_cluster_data(cluster, str(folder / "*.parquet"), "demo", 0.05)
-
-
-def test_file_urls_of_parquet_and_csv_read_on_the_cluster_as_their_local_paths(
-    cluster: Client, parts: Path, tmp_path: Path
-) -> None:
-    local = read_cluster_data(cluster, str(parts / "*.parquet"), "demo", 0.05)
-    remote = read_cluster_data(cluster, parts.as_uri() + "/*.parquet", "demo", 0.05)
-    assert remote.files == [p.as_uri() for p in sorted(parts.glob("*.parquet"))]
-    assert remote.report == local.report
-    pd.testing.assert_frame_equal(remote.frame.compute(), local.frame.compute())
-
-    for name, seed in (("a.csv", 1), ("b.csv", 2)):  # through the demo adapter, which reads local files
-        write_demo(tmp_path / "csv" / name, n=200, seed=seed)
-    local = read_cluster_data(cluster, str(tmp_path / "csv" / "*.csv"), "demo", 0.05)
-    remote = read_cluster_data(cluster, (tmp_path / "csv").as_uri() + "/*.csv", "demo", 0.05)
-    assert remote.report == local.report and remote.report.rows_in == 400
-    pd.testing.assert_frame_equal(remote.frame.compute(), local.frame.compute())
 
 
 def test_a_cluster_address_that_does_not_answer_is_a_clear_error_within_the_timeout(
