@@ -35,7 +35,6 @@ from fsspec.utils import read_block
 
 from features.schema import JOB_RECORD_FIELDS
 from training.cleaning import CleaningReport, clean_source
-from training.cluster import worker_addresses
 from training.score import input_files
 from training.sources import SourceFrame, get_source
 from training.sources.base import TARGET, conform
@@ -243,17 +242,13 @@ def read_cluster_data(
         except UNUSABLE as exc:
             raise unusable(path, source, exc) from exc
     parts = [dask.delayed(clean_piece, pure=True)(piece, source) for piece in split]
-    # Each partition kept on the worker its number gives it, round robin, as the feature matrix is
-    # placed (training/dask_fit.py): the workers hold equal shares, and build the matrix from their own.
-    workers = worker_addresses(client)
-    kept = [
-        client.persist([dask.delayed(_columns)(part[0]), part[1]], workers=[workers[i % len(workers)]],
-                       allow_other_workers=True)
-        for i, part in enumerate(parts)
-    ]
+    frames = [dask.delayed(_columns)(part[0]) for part in parts]
+    reports = [part[1] for part in parts]
     with dask.config.set(KEEP_OBJECTS):
-        frame = dd.from_delayed([rows for rows, _ in kept], meta=_meta(), verify_meta=False)
-    computed = client.compute([report for _, report in kept], sync=True)
+        frame = dd.from_delayed(frames, meta=_meta(), verify_meta=False)
+    persisted = client.persist([frame, *reports])
+    frame, reports = persisted[0], persisted[1:]
+    computed = client.compute(reports, sync=True)
     number_rows_in_files(split, computed)
     merged = CleaningReport.merge(computed, source)
     merged.check_usable(max_rejected)
