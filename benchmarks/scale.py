@@ -104,9 +104,10 @@ def worker_peaks(client: Any) -> list[float]:
     return [round(v) for v in found.values()]
 
 
-def config(rounds: int) -> TrainConfig:
-    """The product's training settings, with fewer boosting rounds."""
-    return TrainConfig(num_boost_round=rounds, register=False, baselines=False, refit_all=False)
+def config(rounds: int, centers: bool = True) -> TrainConfig:
+    """The product's training settings, with fewer boosting rounds (and per-profile centers or not)."""
+    return TrainConfig(num_boost_round=rounds, register=False, baselines=False, refit_all=False,
+                       centers=centers)
 
 
 def train_single(root: Path, rows: int, rounds: int) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def train_single(root: Path, rows: int, rounds: int) -> dict[str, Any]:
     return {**out, **quality(bundle, root)}
 
 
-def train_cluster(root: Path, rows: int, rounds: int, memory: str) -> dict[str, Any]:
+def train_cluster(root: Path, rows: int, rounds: int, memory: str, centers: bool) -> dict[str, Any]:
     """`salary train --cluster local` on the demo partitions: a LocalCluster of WORKERS workers."""
     from serving.loader import load_model
     from training.cluster import connect
@@ -142,12 +143,12 @@ def train_cluster(root: Path, rows: int, rounds: int, memory: str) -> dict[str, 
     start = time.perf_counter()
     with connect("local", workers=WORKERS, memory_limit=memory) as client:
         # Registered (in a throwaway store) so the bundle loads back the way serving loads it.
-        cfg = dataclasses.replace(config(rounds), register=True,
+        cfg = dataclasses.replace(config(rounds, centers), register=True,
                                   tracking_uri=f"sqlite:///{store / 'mlflow.db'}")
         result = train_on_cluster(cfg, client, str(view(root, "demo", rows) / "*.parquet"))
         seconds = time.perf_counter() - start
         out = {"outcome": "trained", "seconds": seconds, "driver_mib": round(peak_mib()),
-               "worker_mib": worker_peaks(client)}
+               "worker_mib": worker_peaks(client), "centers": centers}
     bundle = load_model(f"models:/{MODEL_NAME}/{result.version}", cfg.tracking_uri).bundle
     return {**out, **quality(bundle, root)}
 
@@ -186,7 +187,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     if args.child == "train-single":
         return train_single(root, rows, args.rounds)
     if args.child == "train-cluster":
-        return train_cluster(root, rows, args.rounds, args.worker_memory)
+        return train_cluster(root, rows, args.rounds, args.worker_memory, not args.no_centers)
     bundle = root / f"bundle-{min(SIZES[s] for s in args.sizes)}"
     if not bundle.exists():  # no single-process training ran: a small fit stands in
         from training.train import fit_bundle
@@ -212,7 +213,8 @@ def markdown(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> st
         f"Synthetic demo rows (`salary data demo --format parquet`, partitions of {PARTITION_ROWS:,}, "
         f"seed {SEED}); sizes nest (1M is the first partition of 10M). Training: the product's settings "
         f"with {args.rounds} boosting rounds instead of 400 (3 partial copies per row), one fit, no "
-        f"refit or baselines. Cluster: a LocalCluster of {WORKERS} worker processes, one thread each, "
+        f"refit or baselines; per-profile centers unless the table says \"no\". Cluster: a LocalCluster "
+        f"of {WORKERS} worker processes, one thread each, "
         f"memory limit {args.worker_memory} per worker. MAE and P10-P90 coverage on a held-out partition "
         f"of {HELD_OUT_ROWS:,} rows (another seed). Peak memory: resident, per process "
         "(`getrusage`; workers through `client.run`). Rows per second per core: the run's rows/s "
@@ -223,7 +225,7 @@ def markdown(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> st
         "years to a tenth); structured ones have title, location, company size, employment type, year "
         "and whole years. A part skipped or refused says why below the table.",
         "", "| part | rows | data | outcome | wall s | rows/s | rows/s per core | driver peak MiB | "
-        "worker peaks MiB | MAE | coverage | load at end | started |", "|---" * 13 + "|",
+        "worker peaks MiB | MAE | coverage | centers | load at end | started |", "|---" * 14 + "|",
     ]
     cores = os.cpu_count() or 1
     for key, r in results.items():
@@ -237,6 +239,7 @@ def markdown(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> st
             ", ".join(f"{v:,}" for v in r.get("worker_mib", [])) or "–",
             f"{r['mae']:,.0f}" if "mae" in r else "–",
             f"{r['coverage']:.3f}" if "coverage" in r else "–",
+            "–" if "centers" not in r else ("yes" if r["centers"] else "no"),
             f"{r['load']:.1f}" if "load" in r else "–", r.get("date", "–"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -278,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="sizes to score (the issue asks for 10M)")
     parser.add_argument("--rounds", type=int, default=50, help="boosting rounds (the product trains 400)")
     parser.add_argument("--worker-memory", default="4GiB", help="memory limit per cluster worker")
+    parser.add_argument("--no-centers", action="store_true",
+                        help="cluster training without per-profile centers (several boosters fewer)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR, help="generated data, reused")
     parser.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
     parser.add_argument("--report", action="store_true", help="write the section from the kept results only")
@@ -301,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs += [(p, s, d) for p in args.parts if p.startswith("score") for s in args.score_sizes
              for d in args.score_data]
     common = ["--rounds", str(args.rounds), "--worker-memory", args.worker_memory,
-              "--data-dir", str(args.data_dir), "--sizes", *args.sizes]
+              "--data-dir", str(args.data_dir), "--sizes", *args.sizes, *(["--no-centers"] * args.no_centers)]
     for part, size, data in jobs:
         print(f"{part} {size} {data} ...", flush=True)
         child = subprocess.run(

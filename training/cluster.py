@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+import dask
 from distributed import Client, LocalCluster
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,15 @@ WATCH_INTERVAL_S = 0.5  # how often a guarded step checks that its workers are s
 BUSY_WAIT_S = 600.0  # how long a training waits for another one on the same cluster to finish
 WORKER_WAIT_S = 60.0  # how long a step waits for a worker when the cluster has none (a restart)
 LIGHTGBM_TASK = "_train_part"  # the name lightgbm.dask gives a worker's share of one training
+# A local cluster's workers neither spill nor pause. LightGBM trains on the rows a worker holds, in
+# memory: spilling them frees nothing while a booster reads them (and reads them back as a copy), and
+# a worker paused before its share of a training starts leaves the other workers waiting for it until
+# LightGBM's time-out. A worker over its limit is still restarted by its nanny (WorkerLost).
+HOLD_IN_MEMORY = {
+    "distributed.worker.memory.target": False,
+    "distributed.worker.memory.spill": False,
+    "distributed.worker.memory.pause": False,
+}
 T = TypeVar("T")
 
 
@@ -124,6 +134,7 @@ def connect(
     """
     if address == LOCAL:
         with (
+            dask.config.set(HOLD_IN_MEMORY),  # read by the workers as they start
             LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,

@@ -9,6 +9,7 @@ The driver holds counts and sums, never rows.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,9 @@ from training.dask_fit import (
     coalesce,
     feature_rows,
     fit_booster,
-    spread,
+    per_worker,
+    side_rows,
+    stacked,
 )
 from training.sources.base import TARGET
 from training.splits import HoldoutRule, partition_stream
@@ -74,6 +77,18 @@ def center_partition(
     return out
 
 
+def center_block(
+    parts: list[pd.DataFrame], numbers: list[int], features: JobFeatures, profile: Profile, seed: int,
+    fold: HoldoutRule,
+) -> pd.DataFrame:
+    """A worker's partitions (numbered as in the frame) as a call of `profile` states them, one frame."""
+    pieces = (
+        center_partition(part, features, profile, seed, fold, {"number": number})
+        for part, number in zip(parts, numbers, strict=True)
+    )
+    return stacked(pieces, sum(len(p) for p in parts), _center_meta(list(features.get_feature_names_out())))
+
+
 def _center_meta(names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -109,10 +124,8 @@ class ClusterCenters:
         )
         self.centers: list[CenterFrame] = []
         for profile in center_profiles_of(have):
-            rows = frame.map_partitions(
-                center_partition, features, profile, seed, fold, meta=_center_meta(names)
-            )
-            rows = coalesce(client, spread(client, rows, _center_meta(names)), _center_meta(names))
+            build = functools.partial(center_block, features=features, profile=profile, seed=seed, fold=fold)
+            rows = per_worker(client, frame, build, _center_meta(names))
             self.centers.append(CenterFrame(profile.name, center_parts(profile), rows, []))
         self.kinds: list[tuple[str, ...]] = []
 
@@ -146,7 +159,7 @@ class ClusterCenters:
         """Each center's rows on one side of the calibration split."""
         meta = _center_meta(self.names)
         return [
-            coalesce(self.client, c.frame.loc[c.frame[CALIBRATION] == calibration], meta)
+            coalesce(self.client, c.frame.map_partitions(side_rows, calibration, meta=meta), meta)
             for c in self.centers
         ]
 

@@ -1,15 +1,23 @@
 """The quantile bundle fitted on a Dask cluster, step for step as `QuantileModel.fit` does in one process.
 
 Feature vocabularies come from counts summed over partitions, the feature matrix (with each partition's
-partial copies) stays on the workers, the year trend comes from per-group sums, the boosters from
-`lightgbm.dask`, and the conformal shifts from the calibration rows' offsets, of which the driver
-collects at most `OFFSET_ROWS`. The driver never holds the rows.
+partial copies) stays on the workers as one frame per worker, the year trend comes from per-group sums,
+the boosters from `lightgbm.dask`, and the conformal shifts from the calibration rows' offsets, of which
+the driver collects at most `OFFSET_ROWS`. The driver never holds the rows.
+
+Memory: a worker's frame holds the rows outside the calibration fold first and the fold's rows last,
+so either side is a slice of it; being one partition, lightgbm.dask's join of a worker's parts is the
+frame itself; and its features are one float32 block, which LightGBM reads without converting. So a
+booster on all features adds only LightGBM's own dataset to what the worker holds (benchmarks/RESULTS.md,
+"Scale").
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import dask
@@ -137,6 +145,74 @@ def matrix_partition(
     return out
 
 
+def stacked(pieces: Iterable[pd.DataFrame], rows: int, meta: pd.DataFrame) -> pd.DataFrame:
+    """Pieces of `meta`'s columns as one frame of `rows` rows, each piece's rows outside the calibration
+    fold filled in from the front and its fold's rows from the back, so that either side of the split is
+    a slice of the frame, not a copy; the FEATURE_DTYPE columns one block, which LightGBM reads as is."""
+    names = [c for c in meta.columns if meta[c].dtype == FEATURE_DTYPE]
+    values = np.empty((rows, len(names)), dtype=FEATURE_DTYPE)
+    others = {c: np.empty(rows, dtype=meta[c].to_numpy().dtype) for c in meta.columns if c not in names}
+    front, back = 0, rows
+    for piece in pieces:
+        held = piece[CALIBRATION].to_numpy()
+        outside = int(len(held) - held.sum())
+        inside = len(held) - outside
+        columns = [(values, piece[names].to_numpy()), *((others[c], piece[c].to_numpy()) for c in others)]
+        for target, source in columns:
+            np.compress(~held, source, axis=0, out=target[front : front + outside])
+            np.compress(held, source, axis=0, out=target[back - inside : back])
+        front, back = front + outside, back - inside
+    if front != back:
+        raise ValueError(f"expected {rows} rows from the pieces, got {rows - (back - front)}")
+    out = pd.DataFrame(values, columns=names, copy=False)
+    for column, array in others.items():
+        out[column] = array
+    return out
+
+
+def matrix_block(
+    parts: list[pd.DataFrame],
+    numbers: list[int],
+    features: JobFeatures,
+    copies: int,
+    seed: int,
+    fold: HoldoutRule,
+) -> pd.DataFrame:
+    """A worker's partitions (numbered as in the frame) and their partial copies as one feature matrix
+    (the features first, as `matrix_meta` orders the columns)."""
+    rows = (copies + 1) * sum(len(p) for p in parts)
+    pieces = (
+        matrix_partition(part, features, copies, seed, fold, {"number": number})
+        for part, number in zip(parts, numbers, strict=True)
+    )
+    return stacked(pieces, rows, matrix_meta(list(features.get_feature_names_out())))
+
+
+def per_worker(
+    client: Client,
+    frame: dd.DataFrame,
+    build: Callable[[list[pd.DataFrame], list[int]], pd.DataFrame],
+    meta: pd.DataFrame,
+) -> dd.DataFrame:
+    """`build` on each worker's share of the partitions (by number, round robin, as `spread` places
+    them), one partition per worker, kept there; then as `coalesce` leaves it (empty or small ones)."""
+    workers = len(worker_addresses(client))
+    parts = frame.to_delayed()
+    shares = [list(range(w, len(parts), workers)) for w in range(min(workers, len(parts)))]
+    blocks = [dask.delayed(build)([parts[i] for i in share], share) for share in shares]
+    return coalesce(client, spread(client, dd.from_delayed(blocks, meta=meta, verify_meta=False), meta), meta)
+
+
+def side_rows(part: pd.DataFrame, calibration: bool) -> pd.DataFrame:
+    """The partition's rows in the calibration fold (or outside it): a slice when the fold's rows come
+    last, as `stacked` puts them, else a copy."""
+    held = part[CALIBRATION].to_numpy()
+    outside = int(len(held) - held.sum())
+    if not held[:outside].any():
+        return part.iloc[outside:] if calibration else part.iloc[:outside]
+    return part.loc[held == calibration]
+
+
 def fit_booster(
     client: Client,
     X: dd.DataFrame,
@@ -161,12 +237,15 @@ def _weights(complete: pd.Series, copy_weight: float) -> pd.Series:
 
 
 def _group_sums(part: pd.DataFrame, groups: list[str], origin: float) -> pd.DataFrame:
-    """Per-group year sums of the partition's complete rows, the group (column `g`) as its values in text."""
-    rows = part.loc[part[COMPLETE].to_numpy()]
-    keys = pd.Series("", index=rows.index)
+    """Per-group year sums of the partition's complete rows, the group (column `g`) as its values in text;
+    only the columns read are cut to those rows (a worker's partition is all it holds)."""
+    complete = part[COMPLETE].to_numpy()
+    keys = pd.Series("", index=np.flatnonzero(complete))
     for column in groups:
-        keys = keys + "|" + rows[column].fillna(-1.0).astype(str)
-    sums = year_sums(rows[Y].to_numpy(), rows[TIME_FEATURE].to_numpy(dtype=float), keys.to_numpy(), origin)
+        values = pd.Series(part[column].to_numpy()[complete], index=keys.index)
+        keys = keys + "|" + values.fillna(-1.0).astype(str)
+    years = part[TIME_FEATURE].to_numpy(dtype=float)[complete]
+    sums = year_sums(part[Y].to_numpy()[complete], years, keys.to_numpy(), origin)
     return sums.rename_axis("g").reset_index()
 
 
@@ -299,14 +378,15 @@ class ClusterFit:
         model = self.model
         measured: np.ndarray | None = None
         if MIN_CALIBRATION_ROWS <= held < total - 1:
-            side = coalesce(self.client, matrix.loc[~matrix[CALIBRATION]], matrix_meta(self.names))
+            meta = matrix_meta(self.names)
+            side = coalesce(self.client, matrix.map_partitions(side_rows, False, meta=meta), meta)
             slope, reference, center = self.location(side)
             residuals = self.residuals(side, slope, reference, center)
             split = QuantileModel.assemble(model, (slope, reference), center, residuals)
             if centers is not None:  # the chosen centers are the started model's now, so the split's too
                 centers.choose(model, split)
                 split = QuantileModel.assemble(model, (slope, reference), center, residuals)
-            held_out = nonempty(matrix.loc[matrix[CALIBRATION]])
+            held_out = nonempty(matrix.map_partitions(side_rows, True, meta=meta))
             share = min(1.0, OFFSET_ROWS / held)  # the calibration rows whose offsets are measured
             offsets, keys, measured = self.offsets(held_out, split, share, seed)
             # All calibration rows newer than the others: the newest data, so every booster is refitted.
@@ -405,10 +485,8 @@ def fit_bundle_on_cluster(client: Client, frame: dd.DataFrame, config: TrainConf
     names = list(features.get_feature_names_out())
     fold = fold_rule(counts, features.default_work_year_, config.seed)
     copies = config.augment_copies
-    matrix = frame.map_partitions(
-        matrix_partition, features, copies, config.seed, fold, meta=matrix_meta(names)
-    )
-    matrix = coalesce(client, spread(client, matrix, matrix_meta(names)), matrix_meta(names))
+    build = functools.partial(matrix_block, features=features, copies=copies, seed=config.seed, fold=fold)
+    matrix = per_worker(client, frame, build, matrix_meta(names))
     started = QuantileModel(config.quantiles, config.lightgbm_params(), config.num_boost_round).start(
         names, features.categorical_features, features.monotone_increasing, multiplicity=float(copies + 1)
     )
