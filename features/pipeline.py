@@ -215,6 +215,8 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         self._token_col = {t: offset + i for i, t in enumerate(self.title_tokens_)}
         unstated = [OPTIONAL_NUMERIC[f] for f in self.unstated_ if f in OPTIONAL_NUMERIC]
         self._unstated_cols = [NUMERIC.index(name) for name in unstated]
+        seen = self.__dict__.get("seniorities_")  # None: fitted before it was recorded, every level
+        self._ranks = SENIORITY_RANK if seen is None else {s: SENIORITY_RANK[s] for s in seen}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -267,9 +269,7 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         level, industry, education = cats["experience_level"], cats["industry"], cats["education"]
         skill_col, token_col = self._skill_col, self._token_col
         default_year = self.default_work_year_
-        ranks = (
-            SENIORITY_RANK if self.seniorities_ is None else {s: SENIORITY_RANK[s] for s in self.seniorities_}
-        )
+        ranks = self._ranks
         for i, r in enumerate(rows):
             year = r.work_year if r.work_year is not None else default_year
             dense.append(

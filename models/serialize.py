@@ -50,7 +50,7 @@ MIGRATE_COMMAND = "salary migrate-model"
 CLASSES: dict[str, type] = {cls.__name__: cls for cls in (JobFeatures, QuantileModel, *BASELINES.values())}
 # Private attributes each class rebuilds by itself (caches, locks, indexes), hence not state to save.
 DERIVED: dict[type, frozenset[str]] = {
-    JobFeatures: frozenset({"_skill_col", "_token_col", "_unstated_cols"}),  # rebuilt by __setstate__
+    JobFeatures: frozenset({"_skill_col", "_token_col", "_unstated_cols", "_ranks"}),  # rebuilt on load
     QuantileModel: frozenset({"_lock", *ROW_PREDICTORS}),  # built on first use
 }
 _FITTED = re.compile(r"^[A-Za-z]\w*_$")
