@@ -112,9 +112,7 @@ class SalaryModel:
                 }
                 estimate.confidence = confidence(found, float(line[0]), float(line[-1]))
                 estimate.warnings += evidence_warnings(found, population.source)
-            estimate.warnings += ignored_warnings(
-                self.features.ignored(row), population.source if population is not None else ""
-            )
+            estimate.warnings += ignored_warnings(self.features.ignored(row), self.source)
             out.append(estimate)
         if explain and isinstance(self.model, QuantileModel):
             contrib, baseline = self.model.contributions(X, method=drivers_method)
@@ -138,6 +136,12 @@ class SalaryModel:
                 "_population", Population.from_dict(self.metadata["population"])
             )
         return cached
+
+    @property
+    def source(self) -> str:
+        """The training data's name for warnings; empty for models trained before it was recorded."""
+        population = self.population
+        return population.source if population is not None else ""
 
     def save(self, directory: Path) -> Path:
         """Write the bundle folder (JSON and LightGBM model text) at `directory` and return it."""

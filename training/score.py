@@ -180,7 +180,7 @@ def _caveats(model: SalaryModel, reading: FrameReading, values: np.ndarray) -> t
     """Confidence, warnings and evidence records per distinct record, as `estimate_many` gives them."""
     n = len(reading)
     population = model.population
-    source = population.source if population is not None else ""
+    source = model.source
     unused = tuple(model.features.unstated_)
     # Warnings come from few parts and values: each distinct combination of those is joined once.
     noisy = [
