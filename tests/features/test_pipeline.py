@@ -38,6 +38,26 @@ def test_unseen_values_become_missing_not_errors() -> None:
     assert np.isnan(row[names.index("role")])
 
 
+def test_a_rare_or_unseen_country_is_one_of_the_rare_places_not_an_unknown_one() -> None:
+    common = [{"title": "Data Engineer", "country": "US"}] * 3
+    rare = [{"title": "Data Engineer", "country": c} for c in ("KE", "NG", "PK")]
+    features = JobFeatures(min_count=2).fit([*common, *rare])
+    column = list(features.get_feature_names_out()).index("country")
+    us, ke, never_seen, unstated = features.transform(
+        [common[0], rare[0], {"title": "Data Engineer", "country": "BO"}, {"title": "Data Engineer"}]
+    )[:, column]
+    assert not np.isnan(ke) and ke != us
+    assert never_seen == ke  # pooled with the rare places the model saw
+    assert np.isnan(unstated)  # not stated stays unknown
+
+
+def test_too_few_rare_places_get_no_pooled_code() -> None:
+    records = [{"title": "Data Engineer", "country": c} for c in ("US", "US", "US", "KE")]
+    features = JobFeatures(min_count=2).fit(records)
+    column = list(features.get_feature_names_out()).index("country")
+    assert np.isnan(features.transform([records[-1]])[0, column])
+
+
 def test_skills_not_listed_are_unknown_and_a_listed_one_is_known() -> None:
     features = JobFeatures(min_count=1).fit(RECORDS)
     names = list(features.get_feature_names_out())
