@@ -37,7 +37,7 @@ from training.dask_fit import (
     fit_booster,
     per_worker,
     side_rows,
-    stacked,
+    worker_block,
 )
 from training.sources.base import TARGET
 from training.splits import HoldoutRule, partition_stream
@@ -77,18 +77,6 @@ def center_partition(
     return out
 
 
-def center_block(
-    parts: list[pd.DataFrame], numbers: list[int], features: JobFeatures, profile: Profile, seed: int,
-    fold: HoldoutRule,
-) -> pd.DataFrame:
-    """A worker's partitions (numbered as in the frame) as a call of `profile` states them, one frame."""
-    pieces = (
-        center_partition(part, features, profile, seed, fold, {"number": number})
-        for part, number in zip(parts, numbers, strict=True)
-    )
-    return stacked(pieces, sum(len(p) for p in parts), _center_meta(list(features.get_feature_names_out())))
-
-
 def _center_meta(names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -124,8 +112,11 @@ class ClusterCenters:
         )
         self.centers: list[CenterFrame] = []
         for profile in center_profiles_of(have):
-            build = functools.partial(center_block, features=features, profile=profile, seed=seed, fold=fold)
-            rows = per_worker(client, frame, build, _center_meta(names))
+            meta = _center_meta(names)
+            piece = functools.partial(center_partition, features=features, profile=profile, seed=seed,
+                                      fold=fold)
+            build = functools.partial(worker_block, piece=piece, rows_per_row=1, meta=meta)
+            rows = per_worker(client, frame, build, meta)
             self.centers.append(CenterFrame(profile.name, center_parts(profile), rows, []))
         self.kinds: list[tuple[str, ...]] = []
 

@@ -170,22 +170,17 @@ def stacked(pieces: Iterable[pd.DataFrame], rows: int, meta: pd.DataFrame) -> pd
     return out
 
 
-def matrix_block(
+def worker_block(
     parts: list[pd.DataFrame],
     numbers: list[int],
-    features: JobFeatures,
-    copies: int,
-    seed: int,
-    fold: HoldoutRule,
+    piece: Callable[..., pd.DataFrame],
+    rows_per_row: int,
+    meta: pd.DataFrame,
 ) -> pd.DataFrame:
-    """A worker's partitions (numbered as in the frame) and their partial copies as one feature matrix
-    (the features first, as `matrix_meta` orders the columns)."""
-    rows = (copies + 1) * sum(len(p) for p in parts)
-    pieces = (
-        matrix_partition(part, features, copies, seed, fold, {"number": number})
-        for part, number in zip(parts, numbers, strict=True)
-    )
-    return stacked(pieces, rows, matrix_meta(list(features.get_feature_names_out())))
+    """A worker's partitions (numbered as in the frame) as one `stacked` frame of `meta`'s columns:
+    `piece(partition, partition_info=...)` makes each partition's `rows_per_row` rows per row."""
+    pieces = (piece(part, partition_info={"number": n}) for part, n in zip(parts, numbers, strict=True))
+    return stacked(pieces, rows_per_row * sum(len(p) for p in parts), meta)
 
 
 def per_worker(
@@ -485,7 +480,8 @@ def fit_bundle_on_cluster(client: Client, frame: dd.DataFrame, config: TrainConf
     names = list(features.get_feature_names_out())
     fold = fold_rule(counts, features.default_work_year_, config.seed)
     copies = config.augment_copies
-    build = functools.partial(matrix_block, features=features, copies=copies, seed=config.seed, fold=fold)
+    rows = functools.partial(matrix_partition, features=features, copies=copies, seed=config.seed, fold=fold)
+    build = functools.partial(worker_block, piece=rows, rows_per_row=copies + 1, meta=matrix_meta(names))
     matrix = per_worker(client, frame, build, matrix_meta(names))
     started = QuantileModel(config.quantiles, config.lightgbm_params(), config.num_boost_round).start(
         names, features.categorical_features, features.monotone_increasing, multiplicity=float(copies + 1)
