@@ -45,9 +45,9 @@ def routes_from_counts(counts: np.ndarray, parts: Sequence[frozenset[str]]) -> n
     """For every route key, the center that answers it, or SHARED, from each center's rows per key.
 
     A key goes to the center with the most training rows of that key, when that center saw at least
-    MIN_ROUTE_ROWS of them and the key states every part the center's call states (a title that no
-    role or word of the vocabulary reads is no title, so a title-only center never answers a record
-    that states nothing). `counts` has one row per center, one column per route key.
+    MIN_ROUTE_ROWS of them and the key states every part the center's call states (a title counts when
+    a role, a word of the vocabulary or the unread-title column reads it, so a title-only center never
+    answers a record that states nothing). `counts` has one row per center, one column per route key.
     """
     table = np.full(ROUTES, SHARED, dtype=np.int64)
     if not len(counts):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from features.interpret import interpret
-from features.pipeline import CATEGORICAL, EMPLOYEES, NUMERIC, JobFeatures, interpret_all
+from features.pipeline import CATEGORICAL, EMPLOYEES, NUMERIC, UNREAD_TITLE, JobFeatures, interpret_all
 
 RECORDS = [
     {"title": "Senior Data Scientist", "skills": ["Python", "SQL"], "location": "NYC"},
@@ -75,6 +75,33 @@ def test_an_unreadable_title_leaves_the_role_missing() -> None:
     features = JobFeatures(min_count=1).fit([*RECORDS, {"title": "Zookeeper"}])
     row = features.transform([{"title": "Zookeeper"}])[0]
     assert np.isnan(row[list(features.get_feature_names_out()).index("role")])
+
+
+UNREADABLE = ["Zqvrt Plonk", "Vexmor Tandril", "Krulp Wazzle", "Frindle Obvax", "Quomble Jistr"]
+
+
+def test_a_title_sent_but_unread_is_told_apart_from_no_title() -> None:
+    features = JobFeatures(min_count=5).fit([*RECORDS * 5, *({"title": t} for t in UNREADABLE)])
+    names = list(features.get_feature_names_out())
+    assert names[-1] == UNREAD_TITLE  # last, so the columns of models fitted before it keep their place
+    unread, untitled, read = features.transform(
+        [{"title": "Blorvin Skeet"}, {"location": "NYC"}, {"title": "Data Scientist"}]
+    )[:, -1]
+    assert (unread, untitled, read) == (1.0, 0.0, 0.0)
+
+
+def test_no_unread_column_without_enough_unread_titles_to_learn_from() -> None:
+    features = JobFeatures(min_count=5).fit([*RECORDS * 5, *({"title": t} for t in UNREADABLE[:4])])
+    assert UNREAD_TITLE not in features.get_feature_names_out()
+
+
+def test_a_pipeline_pickled_before_the_unread_column_existed_still_transforms() -> None:
+    features = JobFeatures(min_count=5).fit(RECORDS * 5)
+    state = dict(features.__getstate__())
+    state.pop("unread_col_")  # what a bundle saved by an earlier version holds
+    old = JobFeatures.__new__(JobFeatures)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.transform(RECORDS), features.transform(RECORDS))
 
 
 def test_dataframe_dicts_and_interpretations_agree() -> None:

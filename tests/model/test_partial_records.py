@@ -215,3 +215,35 @@ def test_a_seniority_no_training_row_holds_is_unknown_not_a_rank(demo_bundle: Sa
     assert "lead: no comparable records in the training data (demo)" in lead.warnings
     staff = demo_bundle.estimate({"title": "Staff Data Engineer", "location": FULL["location"]})
     assert staff.quantiles["p50"] > plain.quantiles["p50"] * 1.1  # a rank it has seen still counts
+
+
+def _gibberish(rng: np.random.Generator) -> str:
+    """A two-word job title no role or title word reads (each word is new)."""
+    consonants, vowels = "bdfgklmnprstvz", "aeiou"
+    return " ".join(
+        "".join(rng.choice(list(consonants if i % 2 == 0 else vowels)) for i in range(7)).capitalize()
+        for _ in range(2)
+    )
+
+
+@pytest.fixture(scope="module")
+def unread_titles_bundle(demo_frame: pd.DataFrame, small_config: TrainConfig) -> SalaryModel:
+    """The demo rows where a fifth have titles nobody can read, paid 40% of the row's salary (invented)."""
+    rng = np.random.default_rng(8)
+    odd = rng.random(len(demo_frame)) < 0.2
+    titles = [_gibberish(rng) if o else t for o, t in zip(odd, demo_frame["title"], strict=True)]
+    frame = demo_frame.assign(title=titles, **{TARGET: demo_frame[TARGET] * np.where(odd, 0.4, 1.0)})
+    return fit_bundle(frame, small_config)
+
+
+def test_a_title_sent_but_unread_is_answered_as_such_not_as_no_title(
+    unread_titles_bundle: SalaryModel,
+) -> None:
+    # Read as "no title", such a call got the whole population's level for its place, 2.5 times what
+    # the training rows with unreadable titles earn.
+    place = {"location": "Chicago, IL"}
+    no_title = p50(unread_titles_bundle, place)
+    unread = p50(unread_titles_bundle, {**place, "title": _gibberish(np.random.default_rng(99))})
+    known = p50(unread_titles_bundle, {**place, "title": "Data Engineer"})
+    assert unread < 0.75 * no_title, (unread, no_title)
+    assert unread < 0.75 * known, (unread, known)
