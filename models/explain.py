@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from features.interpret import Interpretation
-from features.pipeline import EMPLOYEES, SKILL_PREFIX, TITLE_PREFIX
+from features.pipeline import EMPLOYEES, LEVEL_RANK, SKILL_PREFIX, TITLE_PREFIX
 from features.role import UNKNOWN_ROLE
 
 
@@ -40,6 +40,7 @@ def factor_of(name: str, row: Interpretation) -> str | None:
         EMPLOYEES: ("company size", row.company_size),
         "employment_type": ("employment type", row.employment_type),
         "experience_level": ("experience level", row.experience_level),
+        LEVEL_RANK: ("experience level", row.experience_level),
         "work_year": ("work year", row.work_year),
         "industry": ("industry", row.industry),
         "education": ("education", row.education),

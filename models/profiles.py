@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features.pipeline import EMPLOYEES, SKILL_PREFIX, TITLE_PREFIX
+from features.pipeline import EMPLOYEES, LEVEL_RANK, SKILL_PREFIX, TITLE_PREFIX
 
 PARTS: dict[str, tuple[str, ...]] = {
     "role": ("role",),
     "location": ("country",),
-    "experience": ("seniority_rank", "years_experience", "experience_level"),
+    "experience": ("seniority_rank", "years_experience", "experience_level", LEVEL_RANK),
     "skills": (),  # every skill column; missing together when no skills are listed
     "details": (
         "employment_type",
@@ -89,7 +89,7 @@ ROUTE_COLUMNS: dict[str, tuple[str, ...]] = {
     "location": ("country",),
     "seniority": ("seniority_rank",),
     "years": ("years_experience",),
-    "level": ("experience_level",),
+    "level": ("experience_level", LEVEL_RANK),
     **{detail: (detail,) for detail in PARTS["details"]},
 }
 # A center fitted on calls that state a part answers only rows that state it, by any of these columns.

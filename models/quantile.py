@@ -27,6 +27,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.pipeline import LEVEL_RANK
 from models.centers import SHARED, CenterRows, route_counts, routes_from_counts
 from models.forest import Forest, pack
 from models.profiles import (
@@ -264,7 +265,7 @@ class QuantileModel:
     def group_columns(self) -> list[int]:
         """Columns whose combination is a group for the within-group year slope."""
         names = self.feature_names_
-        return [names.index(c) for c in (*self.categorical_, "seniority_rank") if c in names]
+        return [names.index(c) for c in (*self.categorical_, "seniority_rank", LEVEL_RANK) if c in names]
 
     def quantile_params(self, q: float) -> dict[str, Any]:
         """LightGBM parameters of the residual booster for quantile `q`."""

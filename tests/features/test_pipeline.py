@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 
 from features.interpret import interpret
-from features.pipeline import CATEGORICAL, EMPLOYEES, NUMERIC, UNREAD_TITLE, JobFeatures, interpret_all
+from features.pipeline import (
+    CATEGORICAL,
+    EMPLOYEES,
+    LEVEL_RANK,
+    NUMERIC,
+    UNREAD_TITLE,
+    JobFeatures,
+    interpret_all,
+)
 
 RECORDS = [
     {"title": "Senior Data Scientist", "skills": ["Python", "SQL"], "location": "NYC"},
@@ -205,3 +213,20 @@ def test_skills_read_from_parquet_count_as_listed(tmp_path: Path) -> None:
     assert interpret_all(back)[0].skills == interpret_all(frame)[0].skills == ["Rust", "SQL"]
     fitted = JobFeatures(min_count=1).fit(back)
     assert "skill__Rust" in fitted.get_feature_names_out()
+
+
+def test_an_experience_level_is_a_monotone_rank_not_a_category() -> None:
+    levels = ["entry", "mid", "senior", "executive"]
+    features = JobFeatures(min_count=1).fit([{**RECORDS[1], "experience_level": lv} for lv in levels])
+    names = list(features.get_feature_names_out())
+    rows = features.transform([{"title": "Data Scientist", "experience_level": lv} for lv in [*levels, None]])
+    np.testing.assert_array_equal(rows[:4, names.index(LEVEL_RANK)], [0.0, 1.0, 2.0, 3.0])
+    assert np.isnan(rows[4, names.index(LEVEL_RANK)])
+    assert np.isnan(rows[:, names.index("experience_level")]).all()  # no longer a category
+    assert {"seniority_rank", LEVEL_RANK} <= set(features.monotone_increasing)
+
+
+def test_without_levels_in_training_there_is_no_rank_and_seniority_is_free() -> None:
+    features = JobFeatures(min_count=1).fit(RECORDS)
+    assert LEVEL_RANK not in features.get_feature_names_out()
+    assert features.monotone_increasing == ["years_experience"]

@@ -11,6 +11,7 @@ import pytest
 from models.bundle import SalaryModel
 from training.sources.base import TARGET
 from training.sources.demo import PREMIUM_SKILL, generate_demo
+from training.train import TrainConfig, fit_bundle
 
 BASE: dict[str, Any] = {
     "title": "Data Engineer",
@@ -66,6 +67,34 @@ def test_more_experience_never_lowers_any_quantile(demo_bundle: SalaryModel, rec
     grid = demo_bundle.predict([{**record, "years_experience": float(y)} for y in YEARS_GRID])
     assert np.all(np.diff(grid[:, 2]) >= 0), "P50 fell as experience grew"
     assert np.all(np.diff(grid, axis=0) >= 0), "a quantile fell as experience grew"
+
+
+LEVELS = ["entry", "mid", "senior", "executive"]
+# The level a demo row's title implies (invented): the demo data states none of its own.
+LEVEL_OF_TITLE = {"Junior": "entry", "Senior": "senior", "Staff": "executive", "Principal": "executive"}
+
+
+@pytest.fixture(scope="module")
+def levels_bundle(demo_frame: pd.DataFrame, small_config: TrainConfig) -> SalaryModel:
+    """The demo rows with the level their title implies, and half the titles without their seniority."""
+    first = demo_frame["title"].str.split().str[0]
+    bare = np.random.default_rng(3).random(len(demo_frame)) < 0.5
+    frame = demo_frame.assign(
+        experience_level=first.map(LEVEL_OF_TITLE).fillna("mid"),
+        title=np.where(bare & first.isin(list(LEVEL_OF_TITLE)), demo_frame["title"].str.split(n=1).str[1],
+                       demo_frame["title"]),
+    )
+    return fit_bundle(frame, small_config)
+
+
+@pytest.mark.parametrize("record", [*VARIED, {"title": "Data Analyst", "location": "Austin, TX"}])
+@pytest.mark.parametrize("years", [None, 8.0])
+def test_a_higher_experience_level_never_lowers_any_quantile(
+    levels_bundle: SalaryModel, record: dict[str, Any], years: float | None
+) -> None:
+    records = [{**record, "years_experience": years, "experience_level": lv} for lv in LEVELS]
+    grid = levels_bundle.predict(records)
+    assert np.all(np.diff(grid, axis=0) >= 0), f"a quantile fell as the level rose: {grid.round()}"
 
 
 def test_quantiles_are_ordered_on_odd_and_ordinary_records(
