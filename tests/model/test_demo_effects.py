@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -95,6 +96,13 @@ def test_a_higher_experience_level_never_lowers_any_quantile(
     records = [{**record, "years_experience": years, "experience_level": lv} for lv in LEVELS]
     grid = levels_bundle.predict(records)
     assert np.all(np.diff(grid, axis=0) >= 0), f"a quantile fell as the level rose: {grid.round()}"
+
+
+def test_a_saved_model_keeps_the_level_rank(levels_bundle: SalaryModel, tmp_path: Path) -> None:
+    levels_bundle.save(tmp_path)
+    loaded = SalaryModel.load(tmp_path)
+    records = [{**BASE, "experience_level": lv} for lv in LEVELS]
+    np.testing.assert_array_equal(loaded.predict(records), levels_bundle.predict(records))
 
 
 def test_quantiles_are_ordered_on_odd_and_ordinary_records(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -247,3 +248,12 @@ def test_a_title_sent_but_unread_is_answered_as_such_not_as_no_title(
     known = p50(unread_titles_bundle, {**place, "title": "Data Engineer"})
     assert unread < 0.75 * no_title, (unread, no_title)
     assert unread < 0.75 * known, (unread, known)
+
+
+def test_a_saved_model_keeps_the_unread_title_column(
+    unread_titles_bundle: SalaryModel, tmp_path: Path
+) -> None:
+    unread_titles_bundle.save(tmp_path)
+    loaded = SalaryModel.load(tmp_path)
+    records = [{"title": "Vemblor Tantik", "location": "Chicago, IL"}, {"location": "Chicago, IL"}]
+    np.testing.assert_array_equal(loaded.predict(records), unread_titles_bundle.predict(records))
