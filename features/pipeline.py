@@ -222,6 +222,11 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         self.seniorities_: list[str] | None = sorted(counts.seniorities)
         self.unstated_ = [f for f in OPTIONAL_NUMERIC if not counts.numbers.get(f)]
         self.unstated_ += [f for f in OPTIONAL_CATEGORICAL if not self.categories_[f]]
+        # A level sent to a model whose rows never state one played a part through the seniority it
+        # implies, where the rows held that seniority: the demo model read entry and senior, not mid
+        # or executive, so an executive Data Engineer got less than a senior one. Now it plays none.
+        if not self.categories_["experience_level"]:
+            self.unstated_.append("experience_level")
         self.employees_col_: int | None = None
         if counts.employees:
             self.employees_col_ = len(self.feature_names_)
@@ -310,6 +315,7 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         skill_col, token_col = self._skill_col, self._token_col
         default_year = self.default_work_year_
         ranks = self._ranks
+        unleveled = "experience_level" in self.unstated_
         if self.level_col_ is not None:
             level = {}  # the level is its rank column, not a category
         unread: list[int] = []
@@ -317,7 +323,9 @@ class JobFeatures(TransformerMixin, BaseEstimator):
             year = r.work_year if r.work_year is not None else default_year
             dense.append(
                 [
-                    ranks.get(r.seniority, _NAN),  # type: ignore[arg-type]
+                    _NAN
+                    if unleveled and r.seniority_source == "experience_level"
+                    else ranks.get(r.seniority, _NAN),  # type: ignore[arg-type]
                     r.years_experience if r.years_experience is not None else _NAN,
                     r.remote_ratio if r.remote_ratio is not None else _NAN,
                     _SIZE_RANK[r.company_size] if r.company_size is not None else _NAN,

@@ -58,7 +58,8 @@ def country_group(country: str | None) -> str:
     return "high_income" if country in HIGH_INCOME else "other"
 
 
-EVIDENCE_FIELDS = ("role", "seniority", "country")  # the Interpretation attributes `given_parts` reads
+# The Interpretation attributes `Population.evidence` reads.
+EVIDENCE_FIELDS = ("role", "seniority", "seniority_source", "country")
 
 
 def given_parts(row: Interpretation) -> dict[str, str | None]:
@@ -93,9 +94,17 @@ class Population:
     """Record counts for every combination of stated and unstated role, seniority and country group."""
 
     def __init__(
-        self, cells: Mapping[str, int], countries: Mapping[str, int], rows: int, source: str
+        self,
+        cells: Mapping[str, int],
+        countries: Mapping[str, int],
+        rows: int,
+        source: str,
+        level_seniority: bool = True,
     ) -> None:
         self.cells = dict(cells)
+        # False for a model that does not use experience levels: the seniority a level implies is
+        # then no part of what the record states, so it cannot thin the evidence or lower confidence.
+        self.level_seniority = level_seniority
         self.countries = dict(countries)
         self.rows = rows
         self.source = source
@@ -133,9 +142,11 @@ class Population:
         return {"cells": self.cells, "countries": self.countries, "rows": self.rows, "source": self.source}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Population:
-        """The inverse of to_dict."""
-        return cls(data["cells"], data["countries"], int(data["rows"]), str(data.get("source", "")))
+    def from_dict(cls, data: Mapping[str, Any], level_seniority: bool = True) -> Population:
+        """The inverse of to_dict; `level_seniority` is the model's (see __init__)."""
+        return cls(
+            data["cells"], data["countries"], int(data["rows"]), str(data.get("source", "")), level_seniority
+        )
 
     def size(self, **parts: str | None) -> int:
         """Training records matching the given parts (None: any value)."""
@@ -156,14 +167,17 @@ class Population:
 
     def evidence(self, row: Interpretation) -> Evidence:
         """The finest stated group with enough records, dropping seniority, then country, if thin."""
-        key = (row.role, row.seniority, row.country)
+        seniority = row.seniority
+        if not self.level_seniority and row.seniority_source == "experience_level":
+            seniority = None
+        key = (row.role, seniority, row.country)
         found = self._evidence.get(key)
         if found is None:
-            found = self._evidence.setdefault(key, self._find_evidence(row))
+            found = self._evidence.setdefault(key, self._find_evidence(row, seniority))
         return found
 
-    def _find_evidence(self, row: Interpretation) -> Evidence:
-        parts = given_parts(row)
+    def _find_evidence(self, row: Interpretation, seniority: str | None) -> Evidence:
+        parts = {**given_parts(row), "seniority": seniority}
         unseen = [
             value
             for part, value in parts.items()

@@ -133,7 +133,11 @@ class SalaryModel:
         cached = self.__dict__.get("_population")
         if cached is None and "population" in self.metadata:
             cached = self.__dict__.setdefault(
-                "_population", Population.from_dict(self.metadata["population"])
+                "_population",
+                Population.from_dict(
+                    self.metadata["population"],
+                    level_seniority="experience_level" not in self.features.unstated_,
+                ),
             )
         return cached
 

@@ -163,7 +163,11 @@ def _unused(field: str) -> str:
 
 @pytest.mark.parametrize(
     ("bundle_name", "field", "value"),
-    [("no_years_bundle", "years_experience", 12.0), ("demo_bundle", "industry", "Finance")],
+    [
+        ("no_years_bundle", "years_experience", 12.0),
+        ("demo_bundle", "industry", "Finance"),
+        ("demo_bundle", "experience_level", "senior"),
+    ],
 )
 def test_a_field_the_training_rows_never_state_plays_no_part_and_is_named(
     request: pytest.FixtureRequest, bundle_name: str, field: str, value: Any
@@ -190,6 +194,18 @@ def test_batch_scoring_ignores_and_names_a_field_the_training_rows_never_state(
     sent = score_frame(no_years_bundle, frame.assign(years_experience=[3.0, None, 20.0]))
     pd.testing.assert_frame_equal(sent.drop(columns="warnings"), plain.drop(columns="warnings"))
     stated = sent["warnings"].str.contains(_unused("years_experience"), regex=False).tolist()
+    assert stated == [True, False, True]
+
+
+def test_batch_scoring_gives_a_level_the_training_rows_never_state_no_part(demo_bundle: SalaryModel) -> None:
+    from training.score import score_frame
+
+    # The seniority a level implies (senior, executive: director) is no part of the evidence either.
+    frame = pd.DataFrame({"title": ["Data Engineer"] * 3, "location": [FULL["location"], None, "Austin, TX"]})
+    plain = score_frame(demo_bundle, frame)
+    sent = score_frame(demo_bundle, frame.assign(experience_level=["senior", None, "executive"]))
+    pd.testing.assert_frame_equal(sent.drop(columns="warnings"), plain.drop(columns="warnings"))
+    stated = sent["warnings"].str.contains(_unused("experience_level"), regex=False).tolist()
     assert stated == [True, False, True]
 
 
