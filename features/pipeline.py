@@ -15,8 +15,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from features.interpret import Interpretation, interpret
 from features.role import UNKNOWN_ROLE
-from features.schema import JobRecord
-from features.seniority import SENIORITY_RANK
+from features.schema import EXPERIENCE_LEVELS, JobRecord
+from features.seniority import SENIORITY_RANK, stated_seniority
 
 CATEGORICAL = (
     "role",
@@ -67,8 +67,7 @@ UNREAD_TITLE = TITLE_PREFIX + "(unread)"
 # Data Manager in the US 25% below a senior one (74 of 540 adjacent levels fell). A model whose training
 # rows state levels reads the level as this rank, monotone like years, and no longer as a category.
 LEVEL_RANK = "experience_level_rank"
-LEVEL_ORDER = ("entry", "mid", "senior", "executive")
-_LEVEL_RANK = {level: float(rank) for rank, level in enumerate(LEVEL_ORDER)}
+_LEVEL_RANK = {level: float(rank) for rank, level in enumerate(EXPERIENCE_LEVELS)}
 _SIZE_RANK = {"S": 0.0, "M": 1.0, "L": 2.0}
 _NAN = float("nan")
 # A place stated but too rare in the training rows for a code of its own is one of the rare places, not
@@ -315,7 +314,7 @@ class JobFeatures(TransformerMixin, BaseEstimator):
         skill_col, token_col = self._skill_col, self._token_col
         default_year = self.default_work_year_
         ranks = self._ranks
-        unleveled = "experience_level" in self.unstated_
+        leveled = "experience_level" not in self.unstated_
         if self.level_col_ is not None:
             level = {}  # the level is its rank column, not a category
         unread: list[int] = []
@@ -323,9 +322,7 @@ class JobFeatures(TransformerMixin, BaseEstimator):
             year = r.work_year if r.work_year is not None else default_year
             dense.append(
                 [
-                    _NAN
-                    if unleveled and r.seniority_source == "experience_level"
-                    else ranks.get(r.seniority, _NAN),  # type: ignore[arg-type]
+                    ranks.get(stated_seniority(r.seniority, r.seniority_source, leveled), _NAN),  # type: ignore[arg-type]
                     r.years_experience if r.years_experience is not None else _NAN,
                     r.remote_ratio if r.remote_ratio is not None else _NAN,
                     _SIZE_RANK[r.company_size] if r.company_size is not None else _NAN,

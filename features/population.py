@@ -14,6 +14,7 @@ from typing import Any
 
 from features.interpret import Interpretation
 from features.role import UNKNOWN_ROLE
+from features.seniority import stated_seniority
 
 # Countries where a full-time salary under $10k a year is below any legal or plausible wage.
 HIGH_INCOME = frozenset(
@@ -167,9 +168,7 @@ class Population:
 
     def evidence(self, row: Interpretation) -> Evidence:
         """The finest stated group with enough records, dropping seniority, then country, if thin."""
-        seniority = row.seniority
-        if not self.level_seniority and row.seniority_source == "experience_level":
-            seniority = None
+        seniority = stated_seniority(row.seniority, row.seniority_source, self.level_seniority)
         key = (row.role, seniority, row.country)
         found = self._evidence.get(key)
         if found is None:

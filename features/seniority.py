@@ -77,6 +77,12 @@ def seniority_with_source(
     return level, source
 
 
+def stated_seniority(seniority: str | None, source: str | None, levels_used: bool) -> str | None:
+    """The seniority a record states to a model: none that a level implies, if the model uses no levels
+    (its training rows never state one, so the level plays no part, in the features or the evidence)."""
+    return None if not levels_used and source == "experience_level" else seniority
+
+
 def extract_seniority(title: str | None, experience_level: str | None = None) -> str | None:
     """Read a seniority level from the title, falling back to the experience-level code."""
     return seniority_with_source(title, experience_level)[0]
